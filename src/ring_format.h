@@ -1,0 +1,159 @@
+/* ring_format.h -- the ring file: the one contract between libreqprof.so
+ * (the writer) and reqprof-report (the reader).
+ *
+ * One ring file per process image, on tmpfs, mapped MAP_SHARED by the
+ * writer. Every multi-byte field is little-endian (x86-64 native) and
+ * naturally aligned; offsets are from the start of the file. The layout,
+ * byte by byte, is documented in man/reqprof-ring.5: change one and you
+ * change the other, and bump RP_RING_VERSION when a reader of the old
+ * version would misread the new file.
+ *
+ *   offset 0             struct rp_header            (RP_HEADER_SIZE bytes)
+ *   class_off            u64 class_upper[nclasses]   size-class upper bounds
+ *   shard_off            nshards x shard_size bytes  per-thread counters
+ *   series_off           series_cap x struct rp_sample
+ *   ...                  up to file_size
+ *
+ * Concurrency: the writer updates counters with plain (relaxed) stores
+ * while readers copy the file. Counters are monotonic u64s, so a live
+ * read is at worst a few operations stale. Two structural changes are
+ * guarded by sequence counters (odd while in progress): folding an exited
+ * thread's shard (fold_seq) and compacting the time series (series_seq).
+ * A reader that sees an odd or changed counter copies again.
+ *
+ * The reader trusts nothing in here: see tools/ring_read.c.
+ */
+#ifndef REQPROF_RING_FORMAT_H
+#define REQPROF_RING_FORMAT_H
+
+#include <stdint.h>
+
+#define RP_RING_MAGIC        "REQPROF\0RING\r\n\032\n" /* 16 bytes; the CR/LF/^Z catch text-mode mangling, as PNG does */
+#define RP_RING_MAGIC_LEN    16
+#define RP_RING_VERSION      1
+#define RP_ENDIAN_CHECK      0x0102030405060708ULL
+#define RP_HEADER_SIZE       4096
+#define RP_NAME_LEN          64
+#define RP_PATH_LEN          256
+
+/* rp_header.state */
+enum rp_state {
+    RP_STATE_RUNNING = 1, /* the writer has not finished; if its pid is gone, it died */
+    RP_STATE_EXITED  = 2, /* the process reached exit() (or returned from main) */
+};
+
+/* rp_header.allocator: whose malloc reqprof forwards to */
+enum rp_allocator {
+    RP_ALLOC_GLIBC = 1,
+    RP_ALLOC_OTHER = 2,   /* something preloaded after reqprof (jemalloc, tcmalloc, ...) */
+};
+
+/* rp_header.usable_method: how the usable size of a block is learnt */
+enum rp_usable_method {
+    RP_USABLE_GLIBC_HEADER = 1, /* glibc's chunk size word, read in front of the block */
+    RP_USABLE_CALL         = 2, /* the allocator's malloc_usable_size() */
+};
+
+/* rp_shard_head.kind */
+enum rp_shard_kind {
+    RP_SHARD_FREE      = 0, /* unused slot: all counters zero */
+    RP_SHARD_THREAD    = 1, /* owned by one live thread (tid) */
+    RP_SHARD_RETIRED   = 2, /* slot 0: sums of the threads that have exited */
+    RP_SHARD_SHARED    = 3, /* slot 1: threads with no slot of their own; updated atomically */
+    RP_SHARD_INHERITED = 4, /* slot 2: what was live in the parent at fork(); allocs = live blocks */
+};
+#define RP_SHARD_SLOT_RETIRED   0
+#define RP_SHARD_SLOT_SHARED    1
+#define RP_SHARD_SLOT_INHERITED 2
+#define RP_SHARD_FIRST_THREAD   3
+
+/* Counters of one size class in one shard. Allocations are classed by
+ * the usable size of the block, so the same block lands in the same class
+ * when it is freed: live counts and bytes per class are exact. One
+ * cache line, so a malloc or free touches exactly one line of its shard. */
+struct rp_class_counts {
+    uint64_t allocs;        /* blocks handed out */
+    uint64_t frees;         /* blocks given back */
+    uint64_t req_bytes;     /* bytes the host asked for, summed over allocs */
+    uint64_t usable_bytes;  /* usable bytes of the blocks handed out */
+    uint64_t freed_bytes;   /* usable bytes of the blocks given back */
+    uint64_t reserved[3];   /* zero in version 1 */
+};
+
+/* The first 64 bytes of a shard; nclasses rp_class_counts follow. */
+struct rp_shard_head {
+    uint32_t kind;          /* enum rp_shard_kind */
+    uint32_t tid;           /* kernel thread id of the owner (RP_SHARD_THREAD) */
+    uint64_t reallocs;      /* realloc calls that moved or resized a block (each also counts a free and an alloc) */
+    uint64_t failed;        /* allocation calls that returned NULL */
+    uint64_t threads;       /* RETIRED: threads folded in; SHARED: threads that ever used it; else 0 */
+    uint64_t reserved[4];   /* zero in version 1 */
+};
+
+/* One point of the time series, taken every interval_ms and at exit. */
+struct rp_sample {
+    uint64_t t_ns;          /* CLOCK_MONOTONIC nanoseconds since start_mono_ns */
+    uint64_t rss_bytes;     /* resident set size (/proc/self/statm) */
+    uint64_t rss_file_bytes;/* of which file-backed or shared pages */
+    uint64_t live_bytes;    /* usable bytes of live blocks, all shards */
+    uint64_t live_req_bytes;/* requested bytes of live blocks: estimated, see reqprof-ring(5) */
+    uint64_t live_blocks;   /* live blocks, all shards */
+    uint64_t allocs;        /* allocations so far (not counting inherited) */
+    uint64_t frees;         /* frees so far */
+    uint64_t heap_mapped;   /* allocator: bytes it holds from the OS (mallinfo2 arena + hblkhd) */
+    uint64_t heap_in_use;   /* allocator: bytes in blocks it handed out (uordblks + hblkhd) */
+    uint64_t heap_free;     /* allocator: free bytes it retains (fordblks) */
+    uint64_t heap_releasable;/* allocator: free bytes at the top it could trim (keepcost) */
+};
+#define RP_HEAP_UNKNOWN UINT64_MAX /* in heap_*: the allocator offers no stats */
+
+struct rp_header {
+    char     magic[RP_RING_MAGIC_LEN];   /*   0 */
+    uint32_t version;                    /*  16 RP_RING_VERSION */
+    uint32_t header_size;                /*  20 RP_HEADER_SIZE */
+    uint64_t endian_check;               /*  24 RP_ENDIAN_CHECK */
+    uint64_t file_size;                  /*  32 bytes in the file, a multiple of 4096 */
+    uint32_t state;                      /*  40 enum rp_state */
+    uint32_t pid;                        /*  44 */
+    uint32_t ppid;                       /*  48 parent at start */
+    uint32_t fork_parent;                /*  52 pid whose image this one was forked from, or 0 (started by exec) */
+    uint64_t proc_start_ticks;           /*  56 field 22 of /proc/pid/stat: tells a reused pid apart */
+    uint64_t start_real_ns;              /*  64 CLOCK_REALTIME at start */
+    uint64_t start_mono_ns;              /*  72 CLOCK_MONOTONIC at start */
+    uint64_t end_real_ns;                /*  80 CLOCK_REALTIME at exit, 0 while running */
+    uint32_t allocator;                  /*  88 enum rp_allocator */
+    uint32_t usable_method;              /*  92 enum rp_usable_method */
+    uint32_t interval_ms;                /*  96 sampling interval, 0 = only at exit */
+    uint32_t nclasses;                   /* 100 */
+    uint64_t class_off;                  /* 104 */
+    uint32_t nshards;                    /* 112 slots, including the three special ones */
+    uint32_t shard_size;                 /* 116 64 + nclasses * 64 */
+    uint64_t shard_off;                  /* 120 */
+    uint32_t series_cap;                 /* 128 samples the series area holds */
+    uint32_t sample_size;                /* 132 sizeof(struct rp_sample) */
+    uint64_t series_off;                 /* 136 */
+    uint64_t series_count;               /* 144 valid samples, oldest first, <= series_cap */
+    uint64_t series_stride_ms;           /* 152 time between kept samples; doubles when the series is compacted */
+    uint64_t series_seq;                 /* 160 odd while the series is being compacted */
+    uint64_t samples_taken;              /* 168 samples ever taken */
+    uint64_t fold_seq;                   /* 176 odd while an exited thread's shard is being folded */
+    uint64_t threads_seen;               /* 184 threads that ever allocated */
+    uint64_t shard_overflows;            /* 192 threads that found no free slot */
+    char     prog[RP_NAME_LEN];          /* 200 program name at start (NUL-terminated) */
+    char     title[RP_NAME_LEN];         /* 264 process title, re-read at each sample (nginx: "nginx: worker process") */
+    char     exe[RP_PATH_LEN];           /* 328 /proc/self/exe at start */
+    struct rp_sample last;               /* 584 the latest sample, kept even when the series is compacted */
+    /* 680 .. 4095: zero in version 1 */
+};
+
+#define RP_CLASS_COUNT_SIZE ((uint32_t)sizeof(struct rp_class_counts))
+#define RP_SHARD_HEAD_SIZE  ((uint32_t)sizeof(struct rp_shard_head))
+
+_Static_assert(sizeof(struct rp_class_counts) == 64, "class counts are one cache line");
+_Static_assert(sizeof(struct rp_shard_head) == 64, "shard head is one cache line");
+_Static_assert(sizeof(struct rp_sample) == 96, "sample size is part of the format");
+_Static_assert(sizeof(struct rp_header) <= RP_HEADER_SIZE, "header fits its page");
+_Static_assert(__builtin_offsetof(struct rp_header, prog) == 200, "offsets are part of the format");
+_Static_assert(__builtin_offsetof(struct rp_header, last) == 584, "offsets are part of the format");
+
+#endif
