@@ -1,0 +1,219 @@
+/* interpose.c -- the malloc family, as the host sees it.
+ *
+ * Every entry point forwards to the next allocator (allocator.h) and then
+ * counts what happened (shard.h). Nothing is written into or in front of
+ * the host's blocks: the host gets the same sizes and alignments from the
+ * same allocator it would have had. Until the next allocator is known
+ * (dlsym is looking it up, and calls calloc), requests are served from
+ * the boot pool, whose blocks free() recognises and ignores.
+ *
+ * A realloc counts as one free (of the old block) and one allocation (of
+ * the new one), and once in the shard's reallocs.
+ *
+ * errno: the next allocator sets it on failure and we return its result
+ * untouched; the counting paths make no system call on the way, and the
+ * slow ones (log.c, ring.c) restore it.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include "allocator.h"
+#include "bootpool.h"
+#include "shard.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Not in glibc before 2.39: declared here so the host can find ours. */
+void free_sized(void *p, size_t size);
+void free_aligned_sized(void *p, size_t align, size_t size);
+
+/* Whether the next allocator is unknown still: the caller uses the pool. */
+static inline int not_ready(void)
+{
+    return unlikely(!__atomic_load_n(&rp_next.malloc, __ATOMIC_RELAXED)) && rp_next_resolve() < 0;
+}
+
+static inline void *count_alloc(void *p, size_t req)
+{
+    if (__builtin_expect(p != NULL, 1))
+        rp_count_alloc(rp_usable(p), req);
+    else
+        rp_count_failed();
+    return p;
+}
+
+static inline void count_free(void *p)
+{
+    rp_count_free(rp_usable(p));
+}
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+EXPORT void *malloc(size_t size)
+{
+    if (not_ready())
+        return rp_boot_alloc(size, 16);
+    return count_alloc(rp_next.malloc(size), size);
+}
+
+EXPORT void free(void *p)
+{
+    if (!p || unlikely(rp_boot_owns(p)) || not_ready())
+        return;
+    count_free(p);
+    rp_next.free(p);
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+    size_t total;
+    int overflow = __builtin_mul_overflow(n, size, &total);
+    if (not_ready()) {
+        if (overflow) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return rp_boot_alloc(total, 16);
+    }
+    return count_alloc(rp_next.calloc(n, size), total);
+}
+
+/* A pool block cannot be given to the next allocator: copy it out. */
+static void *move_out_of_pool(void *p, size_t size)
+{
+    size_t old = rp_boot_size(p);
+    void *q = not_ready() ? rp_boot_alloc(size, 16) : count_alloc(rp_next.malloc(size), size);
+    if (q)
+        memcpy(q, p, old < size ? old : size);
+    return q;
+}
+
+EXPORT void *realloc(void *p, size_t size)
+{
+    if (p && unlikely(rp_boot_owns(p)))
+        return move_out_of_pool(p, size);
+    if (not_ready())
+        return p ? NULL : rp_boot_alloc(size, 16);
+    if (!p)
+        return count_alloc(rp_next.realloc(NULL, size), size);
+    size_t old = rp_usable(p);
+    void *q = rp_next.realloc(p, size);
+    if (q) {
+        rp_count_free(old);
+        rp_count_alloc(rp_usable(q), size);
+        rp_count_realloc();
+    } else if (size == 0) {
+        rp_count_free(old); /* glibc's realloc(p, 0) frees p and returns NULL */
+    } else {
+        rp_count_failed();
+    }
+    return q;
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, total);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (not_ready()) {
+        void *p = rp_boot_alloc(size, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    int err = rp_next.posix_memalign(out, align, size);
+    if (err == 0)
+        rp_count_alloc(rp_usable(*out), size);
+    else
+        rp_count_failed();
+    return err;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+    if (not_ready())
+        return rp_boot_alloc(size, align);
+    return count_alloc(rp_next.aligned_alloc(align, size), size);
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+    if (not_ready())
+        return rp_boot_alloc(size, align);
+    return count_alloc(rp_next.memalign(align, size), size);
+}
+
+EXPORT void *valloc(size_t size)
+{
+    if (not_ready())
+        return rp_boot_alloc(size, page_size());
+    if (rp_next.valloc)
+        return count_alloc(rp_next.valloc(size), size);
+    return count_alloc(rp_next.memalign(page_size(), size), size);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+    size_t page = page_size(), rounded;
+    if (__builtin_add_overflow(size, page - 1, &rounded)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rounded &= ~(page - 1);
+    if (not_ready())
+        return rp_boot_alloc(rounded, page);
+    if (rp_next.pvalloc)
+        return count_alloc(rp_next.pvalloc(size), size);
+    return count_alloc(rp_next.memalign(page, rounded), size);
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (rp_boot_owns(p))
+        return rp_boot_size(p);
+    if (not_ready())
+        return 0;
+    return rp_next.malloc_usable_size(p);
+}
+
+EXPORT void free_sized(void *p, size_t size)
+{
+    if (!p || unlikely(rp_boot_owns(p)) || not_ready())
+        return;
+    count_free(p);
+    if (rp_next.free_sized)
+        rp_next.free_sized(p, size);
+    else
+        rp_next.free(p);
+}
+
+EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+{
+    if (!p || unlikely(rp_boot_owns(p)) || not_ready())
+        return;
+    count_free(p);
+    if (rp_next.free_aligned_sized)
+        rp_next.free_aligned_sized(p, align, size);
+    else
+        rp_next.free(p);
+}

@@ -1,0 +1,187 @@
+/* lifecycle.c -- see lifecycle.h.
+ *
+ * Locks: none on the hot path. Starting is guarded by a state word (other
+ * threads wait while one thread starts reqprof; the starting thread's own
+ * nested calls are passed through by rp_self.busy). Samples are taken by
+ * the sampler thread and at exit under a spin lock, which a fork()ed
+ * child re-creates unlocked along with everything else.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "allocator.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "ring_sum.h"
+#include "rss.h"
+#include "series.h"
+#include "settings.h"
+#include "shard.h"
+
+enum { NEW, STARTING, ON, OFF };
+
+static int state = NEW;
+static struct rp_ring ring;
+static struct rp_settings settings;
+static int sample_lock;
+
+static const char *env(const char *name)
+{
+    return getenv(name);
+}
+
+static int start(void)
+{
+    if (rp_next_resolve() < 0)
+        return OFF;
+    rp_settings_load(&settings, env);
+    if (!settings.enabled)
+        return OFF;
+    if (rp_ring_create(&ring, &settings, 0) < 0)
+        return OFF;
+    if (rp_shards_init() < 0) {
+        rp_log("cannot create a pthread key; counting off", NULL);
+        return OFF;
+    }
+    return ON;
+}
+
+struct rp_ring *rp_active_ring(void)
+{
+    int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+    if (s == NEW) {
+        int expect = NEW;
+        if (__atomic_compare_exchange_n(&state, &expect, STARTING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            __atomic_store_n(&state, start(), __ATOMIC_RELEASE);
+    }
+    while ((s = __atomic_load_n(&state, __ATOMIC_ACQUIRE)) == STARTING)
+        sched_yield();
+    return s == ON ? &ring : NULL;
+}
+
+struct rp_ring *rp_current_ring(void)
+{
+    return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ON ? &ring : NULL;
+}
+
+/* Takes a sample into the ring. The sampler and exit may race: exit
+ * waits a little, then gives up its sample rather than hang the host. */
+static void take_sample(int final)
+{
+    struct rp_sample s;
+    int tries = 0;
+    while (__atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE)) {
+        if (final && ++tries > 1000)
+            return;
+        sched_yield();
+    }
+    rp_sample_take(&ring, &s);
+    rp_read_title(ring.hdr->title, sizeof ring.hdr->title);
+    rp_series_append(&ring, &s, final);
+    __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void *sampler_main(void *arg)
+{
+    struct timespec interval = {
+        .tv_sec = settings.interval_ms / 1000,
+        .tv_nsec = (long)(settings.interval_ms % 1000) * 1000000L,
+    };
+    rp_self.busy = 1;
+    for (;;) {
+        while (clock_nanosleep(CLOCK_MONOTONIC, 0, &interval, &interval) != 0)
+            ;
+        interval.tv_sec = settings.interval_ms / 1000;
+        interval.tv_nsec = (long)(settings.interval_ms % 1000) * 1000000L;
+        if (rp_current_ring())
+            take_sample(0);
+    }
+    return arg;
+}
+
+/* With every signal blocked, so the host's signals go to its own threads. */
+static void start_sampler(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    if (settings.interval_ms == 0)
+        return;
+    take_sample(0);
+    sigfillset(&all);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 128 * 1024);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&t, &attr, sampler_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (err)
+        rp_log("cannot start the sampler thread; RSS is sampled only at exit", NULL);
+    else
+        pthread_setname_np(t, "reqprof");
+}
+
+/* What was live in the parent becomes the child's inherited baseline. */
+static void write_inherited(const struct rp_ring *parent)
+{
+    static struct rp_class_sum live[RP_NCLASSES];
+    struct rp_totals t;
+    rp_ring_sum(parent->hdr, parent->base, live, &t);
+    unsigned char *inh = rp_ring_shard(&ring, RP_SHARD_SLOT_INHERITED);
+    for (unsigned c = 0; c < RP_NCLASSES; c++) {
+        struct rp_class_counts *cc = rp_shard_class(inh, c);
+        cc->allocs = rp_class_live_blocks(&live[c]);
+        cc->usable_bytes = rp_class_live_bytes(&live[c]);
+        cc->req_bytes = rp_class_live_req(&live[c]);
+    }
+}
+
+static void after_fork_child(void)
+{
+    struct rp_ring parent = ring;
+    if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != ON)
+        return;
+    rp_shards_after_fork(); /* first: from here on, no count lands in the parent's ring */
+    rp_self.busy = 1;
+    sample_lock = 0;
+    if (rp_ring_create(&ring, &settings, parent.hdr->pid) < 0) {
+        state = OFF;
+    } else {
+        write_inherited(&parent);
+    }
+    rp_ring_unmap(&parent);
+    if (state == ON)
+        start_sampler();
+    rp_self.busy = 0;
+}
+
+__attribute__((constructor))
+static void reqprof_start(void)
+{
+    rp_self.busy = 1;
+    if (rp_active_ring()) {
+        pthread_atfork(NULL, NULL, after_fork_child);
+        start_sampler();
+    }
+    rp_self.busy = 0;
+}
+
+__attribute__((destructor))
+static void reqprof_exit(void)
+{
+    struct rp_ring *r = rp_current_ring();
+    if (!r)
+        return;
+    int busy = rp_self.busy;
+    rp_self.busy = 1;
+    take_sample(1);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->hdr->end_real_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    __atomic_store_n(&r->hdr->state, RP_STATE_EXITED, __ATOMIC_RELEASE);
+    rp_self.busy = busy;
+}

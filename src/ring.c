@@ -1,0 +1,232 @@
+/* ring.c -- see ring.h. Everything here runs inside the host's first
+ * malloc or in a child just after fork(): raw syscalls and stack buffers
+ * only, no stdio, no malloc. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "ring.h"
+#include "sizeclass.h"
+
+#define PAGE 4096u
+#define MIN_SAMPLES 16
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads up to cap-1 bytes of a small file; returns the length, 0 on error. */
+static size_t read_small(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, cap - 1);
+    if (fd >= 0)
+        close(fd);
+    n = n < 0 ? 0 : n;
+    buf[n] = '\0';
+    return (size_t)n;
+}
+
+/* Field 22 of /proc/self/stat (start time in clock ticks); the fields
+ * are counted after the last ')' because the command name may hold any. */
+static uint64_t proc_start_ticks(void)
+{
+    char buf[1024];
+    read_small("/proc/self/stat", buf, sizeof buf);
+    const char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    for (int field = 2; field < 22 && *p; p++)
+        if (*p == ' ')
+            field++;
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return v;
+}
+
+/* The program's name, reduced to characters that are safe in a file name. */
+static void program_name(char *out, size_t cap)
+{
+    extern char *program_invocation_short_name;
+    const char *name = program_invocation_short_name;
+    size_t n = 0;
+    for (; name && *name && n + 1 < cap && n < 32; name++) {
+        char c = *name;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '-' || c == '_' || c == '.';
+        out[n++] = ok ? c : '_';
+    }
+    if (n == 0 || out[0] == '.')
+        out[n = 0] = '\0', rp_append(out, cap, "prog");
+    else
+        out[n] = '\0';
+}
+
+/* The ring directory must be ours alone: it holds what our heap did. */
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    char uid[21];
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        rp_log("cannot create ", dir, ": ", strerrordesc_np(errno), NULL);
+        return -1;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        rp_log(dir, " is not a directory (set REQPROF_DIR)", NULL);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        rp_log(dir, " belongs to uid ", rp_fmt_u64(uid, st.st_uid),
+               ", not to this process (set REQPROF_DIR to a directory of its own)", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_new_ring(const char *dir, const char *prog, char *path, size_t cap)
+{
+    char num[21];
+    for (unsigned attempt = 1; attempt < 100; attempt++) {
+        path[0] = '\0';
+        rp_append(path, cap, dir);
+        rp_append(path, cap, "/");
+        rp_append(path, cap, prog);
+        rp_append(path, cap, ".");
+        rp_append(path, cap, rp_fmt_u64(num, (uint64_t)getpid()));
+        if (attempt > 1) {
+            rp_append(path, cap, ".");
+            rp_append(path, cap, rp_fmt_u64(num, attempt));
+        }
+        rp_append(path, cap, ".ring");
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+struct layout {
+    uint64_t class_off, shard_off, series_off, size;
+    uint32_t nshards, shard_size, series_cap;
+};
+
+static struct layout plan(const struct rp_settings *s)
+{
+    struct layout l;
+    l.class_off = RP_HEADER_SIZE;
+    l.shard_off = round_up(l.class_off + RP_NCLASSES * sizeof(uint64_t), PAGE);
+    l.nshards = RP_SHARD_FIRST_THREAD + s->threads;
+    l.shard_size = RP_SHARD_HEAD_SIZE + RP_NCLASSES * RP_CLASS_COUNT_SIZE;
+    l.series_off = round_up(l.shard_off + (uint64_t)l.nshards * l.shard_size, PAGE);
+    l.size = round_up(s->ring_size, PAGE);
+    uint64_t need = round_up(l.series_off + MIN_SAMPLES * sizeof(struct rp_sample), PAGE);
+    if (l.size < need) {
+        char a[21], b[21];
+        rp_log("REQPROF_RING_SIZE=", rp_fmt_u64(a, s->ring_size), " cannot hold ",
+               rp_fmt_u64(b, s->threads), " thread shards; using ", rp_fmt_u64(a, need), NULL);
+        l.size = need;
+    }
+    l.series_cap = (uint32_t)((l.size - l.series_off) / sizeof(struct rp_sample));
+    return l;
+}
+
+static void write_header(struct rp_ring *r, const struct layout *l, const char *prog,
+                         uint32_t fork_parent, const struct rp_settings *s)
+{
+    struct rp_header *h = r->hdr;
+    h->version = RP_RING_VERSION;
+    h->header_size = RP_HEADER_SIZE;
+    h->endian_check = RP_ENDIAN_CHECK;
+    h->file_size = l->size;
+    h->state = RP_STATE_RUNNING;
+    h->pid = (uint32_t)getpid();
+    h->ppid = (uint32_t)getppid();
+    h->fork_parent = fork_parent;
+    h->proc_start_ticks = proc_start_ticks();
+    h->start_real_ns = clock_ns(CLOCK_REALTIME);
+    h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+    h->interval_ms = s->interval_ms;
+    h->nclasses = RP_NCLASSES;
+    h->class_off = l->class_off;
+    h->nshards = l->nshards;
+    h->shard_size = l->shard_size;
+    h->shard_off = l->shard_off;
+    h->series_cap = l->series_cap;
+    h->sample_size = sizeof(struct rp_sample);
+    h->series_off = l->series_off;
+    h->series_stride_ms = s->interval_ms;
+    rp_append(h->prog, sizeof h->prog, prog);
+    ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
+    h->exe[n > 0 ? n : 0] = '\0';
+    rp_class_table((uint64_t *)(r->base + l->class_off));
+
+    static const uint32_t special[RP_SHARD_FIRST_THREAD] = {
+        [RP_SHARD_SLOT_RETIRED] = RP_SHARD_RETIRED,
+        [RP_SHARD_SLOT_SHARED] = RP_SHARD_SHARED,
+        [RP_SHARD_SLOT_INHERITED] = RP_SHARD_INHERITED,
+    };
+    for (uint32_t slot = 0; slot < RP_SHARD_FIRST_THREAD; slot++)
+        if (slot != RP_SHARD_SLOT_INHERITED || fork_parent)
+            ((struct rp_shard_head *)rp_ring_shard(r, slot))->kind = special[slot];
+    /* the magic last: a reader never takes a half-written header for a ring */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(h->magic, RP_RING_MAGIC, RP_RING_MAGIC_LEN);
+}
+
+int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork_parent)
+{
+    char prog[RP_NAME_LEN], path[RP_PATH_LEN + RP_NAME_LEN];
+    struct layout l = plan(s);
+
+    memset(r, 0, sizeof *r);
+    if (ensure_dir(s->dir) < 0)
+        return -1;
+    program_name(prog, sizeof prog);
+    int fd = open_new_ring(s->dir, prog, path, sizeof path);
+    if (fd < 0) {
+        rp_log("cannot create a ring in ", s->dir, ": ", strerrordesc_np(errno), NULL);
+        return -1;
+    }
+    int err = posix_fallocate(fd, 0, (off_t)l.size);
+    void *base = err ? MAP_FAILED
+        : mmap(NULL, l.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        rp_log("cannot reserve ", path, ": ", strerrordesc_np(err ? err : errno), NULL);
+        unlink(path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    r->base = base;
+    r->size = l.size;
+    r->hdr = base;
+    write_header(r, &l, prog, fork_parent, s);
+    return 0;
+}
+
+void rp_ring_unmap(struct rp_ring *r)
+{
+    if (r->base)
+        munmap(r->base, r->size);
+    memset(r, 0, sizeof *r);
+}
+
+int rp_ring_owns_shard(const struct rp_ring *r, const void *p)
+{
+    uintptr_t a = (uintptr_t)p, first = (uintptr_t)rp_ring_shard(r, RP_SHARD_FIRST_THREAD);
+    uintptr_t end = (uintptr_t)rp_ring_shard(r, r->hdr->nshards);
+    return a >= first && a < end && (a - first) % r->hdr->shard_size == 0;
+}

@@ -1,0 +1,89 @@
+/* rss.c -- see rss.h. */
+#include <fcntl.h>
+#include <malloc.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "allocator.h"
+#include "ring_sum.h"
+#include "rss.h"
+
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, cap - 1);
+    if (fd >= 0)
+        close(fd);
+    n = n < 0 ? 0 : n;
+    buf[n] = '\0';
+    return (size_t)n;
+}
+
+static uint64_t next_number(const char **p)
+{
+    uint64_t v = 0;
+    while (**p == ' ')
+        (*p)++;
+    for (; **p >= '0' && **p <= '9'; (*p)++)
+        v = v * 10 + (uint64_t)(**p - '0');
+    return v;
+}
+
+/* /proc/self/statm: size resident shared text lib data dt, in pages. */
+static void read_rss(struct rp_sample *s)
+{
+    char buf[256];
+    const char *p = buf;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    read_file("/proc/self/statm", buf, sizeof buf);
+    next_number(&p);
+    s->rss_bytes = next_number(&p) * page;
+    s->rss_file_bytes = next_number(&p) * page;
+}
+
+static void read_heap(struct rp_sample *s)
+{
+    s->heap_mapped = s->heap_in_use = s->heap_free = s->heap_releasable = RP_HEAP_UNKNOWN;
+#ifdef HAVE_MALLINFO2
+    if (rp_next_is_glibc) {
+        struct mallinfo2 mi = mallinfo2();
+        s->heap_mapped = mi.arena + mi.hblkhd;
+        s->heap_in_use = mi.uordblks + mi.hblkhd;
+        s->heap_free = mi.fordblks;
+        s->heap_releasable = mi.keepcost;
+    }
+#endif
+}
+
+void rp_sample_take(struct rp_ring *r, struct rp_sample *out)
+{
+    struct rp_totals t;
+    struct timespec ts;
+
+    memset(out, 0, sizeof *out);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    out->t_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - r->hdr->start_mono_ns;
+    read_rss(out);
+    rp_ring_sum(r->hdr, r->base, NULL, &t);
+    out->live_bytes = t.live_bytes;
+    out->live_req_bytes = t.live_req_bytes;
+    out->live_blocks = t.live_blocks;
+    out->allocs = t.allocs;
+    out->frees = t.frees;
+    read_heap(out);
+}
+
+void rp_read_title(char *out, size_t cap)
+{
+    char buf[RP_NAME_LEN + 1];
+    size_t n = read_file("/proc/self/cmdline", buf, sizeof buf);
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < cap - 1; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        out[i] = (char)(c >= 0x20 && c < 0x7f ? c : c == 0 ? 0 : '?');
+        if (c == 0)
+            return;
+    }
+    out[cap - 1] = '\0';
+}

@@ -1,0 +1,16 @@
+/* rss.h -- taking one sample of the process: its RSS from /proc, its live
+ * blocks from the ring's shards, and the allocator's own view of its heap
+ * (glibc's mallinfo2; other allocators' stats are not read yet, and their
+ * heap_* fields say RP_HEAP_UNKNOWN). */
+#ifndef REQPROF_RSS_H
+#define REQPROF_RSS_H
+
+#include "ring.h"
+
+void rp_sample_take(struct rp_ring *r, struct rp_sample *out);
+
+/* The process title: the first string of /proc/self/cmdline, which
+ * servers such as nginx rewrite ("nginx: worker process"). */
+void rp_read_title(char *out, size_t cap);
+
+#endif

@@ -1,0 +1,41 @@
+/* settings.h -- reqprof's settings, read once from the environment.
+ *
+ *   REQPROF_OFF=1            pass every call through, write no ring
+ *   REQPROF_DIR=DIR          where rings go (default /dev/shm/reqprof)
+ *   REQPROF_INTERVAL_MS=N    RSS / allocator sampling interval, 0 = only at exit
+ *   REQPROF_RING_SIZE=N[KMG] size of each ring file
+ *   REQPROF_THREADS=N        threads counted in a shard of their own
+ *
+ * A value that does not parse or is out of range is reported in one line
+ * on stderr and the default is used: a typo must never stop the host.
+ */
+#ifndef REQPROF_SETTINGS_H
+#define REQPROF_SETTINGS_H
+
+#include <stdint.h>
+#include "ring_format.h"
+
+#define RP_DEFAULT_DIR          "/dev/shm/reqprof"
+#define RP_DEFAULT_INTERVAL_MS  1000
+#define RP_DEFAULT_RING_SIZE    (1u << 20)
+#define RP_DEFAULT_THREADS      64
+
+struct rp_settings {
+    int      enabled;
+    char     dir[RP_PATH_LEN];
+    uint32_t interval_ms;
+    uint64_t ring_size;
+    uint32_t threads;
+};
+
+typedef const char *(*rp_getenv_fn)(const char *name);
+
+/* Fills s from the variables get() returns (getenv in the library, a table in tests). */
+void rp_settings_load(struct rp_settings *s, rp_getenv_fn get);
+
+/* Parsers: 0 on success, -1 on syntax or range error. */
+int rp_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+int rp_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *out); /* K, M, G suffixes (x1024) */
+int rp_parse_bool(const char *text, int *out);
+
+#endif

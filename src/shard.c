@@ -1,0 +1,189 @@
+/* shard.c -- claiming, sharing and retiring per-thread shards; see shard.h.
+ *
+ * A thread claims the first free slot with a compare-and-swap on its
+ * kind, once. At thread exit a pthread key destructor folds its counters
+ * into the RETIRED slot and frees the slot for the next thread, so a
+ * server that starts and ends thousands of threads needs only as many
+ * slots as it has threads at once. Folding is guarded by fold_seq in the
+ * header so a reader never sums a shard both in its slot and in RETIRED.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "lifecycle.h"
+#include "ring.h"
+#include "shard.h"
+
+__thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
+static __thread int no_slot __attribute__((tls_model("initial-exec")));
+static pthread_key_t exit_key;
+static int fold_lock;
+
+static struct rp_shard_head *head_of(unsigned char *shard)
+{
+    return (struct rp_shard_head *)shard;
+}
+
+static void add64(uint64_t *p, uint64_t v)
+{
+    __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+static unsigned char *claim(struct rp_ring *r)
+{
+    struct rp_header *h = r->hdr;
+    for (uint32_t slot = RP_SHARD_FIRST_THREAD; slot < h->nshards; slot++) {
+        unsigned char *s = rp_ring_shard(r, slot);
+        uint32_t expect = RP_SHARD_FREE;
+        if (__atomic_load_n(&head_of(s)->kind, __ATOMIC_RELAXED) != RP_SHARD_FREE
+            || !__atomic_compare_exchange_n(&head_of(s)->kind, &expect, RP_SHARD_THREAD, 0,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            continue;
+        head_of(s)->tid = (uint32_t)syscall(SYS_gettid);
+        add64(&h->threads_seen, 1);
+        rp_self.shard = s;
+        pthread_setspecific(exit_key, s);
+        return s;
+    }
+    no_slot = 1;
+    add64(&h->threads_seen, 1);
+    add64(&h->shard_overflows, 1);
+    add64(&head_of(rp_ring_shard(r, RP_SHARD_SLOT_SHARED))->threads, 1);
+    return NULL;
+}
+
+/* The shard the slow path counts into: a new slot of this thread's own
+ * (the caller then takes the fast path), the shared slot, or NULL when
+ * reqprof is off or this call comes from reqprof itself. */
+static unsigned char *slow_shard(int *shared)
+{
+    struct rp_ring *r;
+    *shared = 0;
+    if (rp_self.busy)
+        return NULL;
+    rp_self.busy = 1;
+    r = rp_active_ring();
+    unsigned char *s = NULL;
+    if (r && !rp_self.exited && !no_slot)
+        s = claim(r);
+    if (r && !s) {
+        s = rp_ring_shard(r, RP_SHARD_SLOT_SHARED);
+        *shared = 1;
+    }
+    rp_self.busy = 0;
+    return s;
+}
+
+void rp_count_alloc_slow(size_t usable, size_t req)
+{
+    int shared;
+    unsigned char *s = slow_shard(&shared);
+    if (!s)
+        return;
+    if (!shared) {
+        rp_count_alloc(usable, req);
+        return;
+    }
+    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
+    add64(&c->allocs, 1);
+    add64(&c->req_bytes, req);
+    add64(&c->usable_bytes, usable);
+}
+
+void rp_count_free_slow(size_t usable)
+{
+    int shared;
+    unsigned char *s = slow_shard(&shared);
+    if (!s)
+        return;
+    if (!shared) {
+        rp_count_free(usable);
+        return;
+    }
+    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
+    add64(&c->frees, 1);
+    add64(&c->freed_bytes, usable);
+}
+
+static void count_head(size_t field)
+{
+    int shared = 0;
+    unsigned char *s = rp_self.shard;
+    if (!s)
+        s = slow_shard(&shared);
+    if (!s)
+        return;
+    uint64_t *p = (uint64_t *)(s + field);
+    if (shared)
+        add64(p, 1);
+    else
+        ++*p;
+}
+
+void rp_count_failed(void)
+{
+    count_head(offsetof(struct rp_shard_head, failed));
+}
+
+void rp_count_realloc(void)
+{
+    count_head(offsetof(struct rp_shard_head, reallocs));
+}
+
+static void lock_folds(void)
+{
+    while (__atomic_exchange_n(&fold_lock, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+}
+
+static void unlock_folds(void)
+{
+    __atomic_store_n(&fold_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void fold_into_retired(struct rp_ring *r, unsigned char *s)
+{
+    struct rp_header *h = r->hdr;
+    unsigned char *ret = rp_ring_shard(r, RP_SHARD_SLOT_RETIRED);
+    lock_folds();
+    __atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+    for (uint32_t c = 0; c < h->nclasses; c++) {
+        uint64_t *dst = (uint64_t *)rp_shard_class(ret, c), *src = (uint64_t *)rp_shard_class(s, c);
+        for (size_t i = 0; i < RP_CLASS_COUNT_SIZE / sizeof(uint64_t); i++)
+            dst[i] += src[i];
+    }
+    head_of(ret)->reallocs += head_of(s)->reallocs;
+    head_of(ret)->failed += head_of(s)->failed;
+    head_of(ret)->threads++;
+    memset(s + sizeof(uint32_t), 0, (size_t)h->shard_size - sizeof(uint32_t));
+    __atomic_store_n(&head_of(s)->kind, RP_SHARD_FREE, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+    unlock_folds();
+}
+
+/* The pthread key destructor: runs as the thread exits. Later calls on
+ * this thread (other keys' destructors, glibc's own teardown) go to the
+ * shared slot. */
+static void on_thread_exit(void *arg)
+{
+    struct rp_ring *r = rp_current_ring();
+    rp_self.shard = NULL;
+    rp_self.exited = 1;
+    if (r && rp_ring_owns_shard(r, arg))
+        fold_into_retired(r, arg);
+}
+
+int rp_shards_init(void)
+{
+    return pthread_key_create(&exit_key, on_thread_exit) == 0 ? 0 : -1;
+}
+
+void rp_shards_after_fork(void)
+{
+    rp_self.shard = NULL;
+    no_slot = 0;
+    fold_lock = 0;
+    pthread_setspecific(exit_key, NULL);
+}

@@ -1,0 +1,72 @@
+/* shard.h -- per-thread counters, and the hot path that bumps them.
+ *
+ * Each thread that allocates claims a shard: a slot of the ring holding
+ * one rp_class_counts line per size class. Only its owner writes it, with
+ * plain stores, so a malloc or free costs the real allocator, a usable-
+ * size read and three increments on one cache line: no lock, no atomic
+ * read-modify-write, no syscall. Readers sum the shards while we run.
+ *
+ * The rare cases take the slow path (shard.c): a thread's first call, the
+ * calls made while reqprof itself is working (busy), a thread past its
+ * exit destructor, more threads than slots (they share one shard updated
+ * with atomic adds), and reqprof switched off or not initialised.
+ */
+#ifndef REQPROF_SHARD_H
+#define REQPROF_SHARD_H
+
+#include <stddef.h>
+#include "ring_format.h"
+#include "sizeclass.h"
+
+struct rp_thread {
+    unsigned char *shard;  /* this thread's own shard, or NULL: take the slow path */
+    int busy;              /* reqprof is working on this thread: pass calls through uncounted */
+    int exited;            /* the thread's exit destructor has released its shard */
+};
+
+extern __thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
+
+static inline struct rp_class_counts *rp_shard_class(unsigned char *shard, unsigned cls)
+{
+    return (struct rp_class_counts *)(shard + RP_SHARD_HEAD_SIZE + (size_t)cls * RP_CLASS_COUNT_SIZE);
+}
+
+void rp_count_alloc_slow(size_t usable, size_t req);
+void rp_count_free_slow(size_t usable);
+void rp_count_failed(void);
+void rp_count_realloc(void);
+
+/* A block of `usable` bytes was handed out for a request of `req`. */
+static inline void rp_count_alloc(size_t usable, size_t req)
+{
+    unsigned char *s = rp_self.shard;
+    if (__builtin_expect(s == NULL, 0)) {
+        rp_count_alloc_slow(usable, req);
+        return;
+    }
+    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
+    c->allocs++;
+    c->req_bytes += req;
+    c->usable_bytes += usable;
+}
+
+/* A block of `usable` bytes was given back. */
+static inline void rp_count_free(size_t usable)
+{
+    unsigned char *s = rp_self.shard;
+    if (__builtin_expect(s == NULL, 0)) {
+        rp_count_free_slow(usable);
+        return;
+    }
+    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
+    c->frees++;
+    c->freed_bytes += usable;
+}
+
+/* Called once the ring exists: registers the thread-exit destructor. */
+int rp_shards_init(void);
+
+/* In a child after fork(): the parent's shards are not ours any more. */
+void rp_shards_after_fork(void);
+
+#endif
