@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "allocator.h"
 #include "log.h"
 #include "ring.h"
 #include "sizeclass.h"
@@ -158,6 +159,8 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
     h->proc_start_ticks = proc_start_ticks();
     h->start_real_ns = clock_ns(CLOCK_REALTIME);
     h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+    h->allocator = rp_next_kind();
+    h->usable_method = rp_next_usable_method();
     h->interval_ms = s->interval_ms;
     h->nclasses = RP_NCLASSES;
     h->class_off = l->class_off;

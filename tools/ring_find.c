@@ -5,9 +5,10 @@
  * header (rp_ring_peek) and follows parent links between rings: nginx's
  * master and the workers it forked all write rings, so the chain from a
  * worker to the master is in the directory. A pid can have several rings
- * (it exec'ed, or was reused); only the newest image of each pid counts,
- * and a parent link to a ring that started after the child is a reused
- * pid, not a parent.
+ * (it exec'ed, or was reused); only the newest image of each pid counts.
+ * A parent link to a process that started after the child is a reused
+ * pid, not a parent: compared by the kernel's start time, which exec
+ * keeps (a parent may exec after forking, as a shell's last command does).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -101,12 +102,15 @@ static int list_rings(const char *dir, char ***out, size_t *count, char *err, si
                 goto oom;
             names = grown;
         }
-        if (asprintf(&path, "%s%s%s", dir, sep, e->d_name) < 0)
+        size_t size = dirlen + strlen(sep) + strlen(e->d_name) + 1;
+        if (!(path = malloc(size)))
             goto oom;
+        snprintf(path, size, "%s%s%s", dir, sep, e->d_name);
         names[n++] = path;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n) /* names is NULL then, and qsort's may not be */
+        qsort(names, n, sizeof *names, by_name);
     *out = names;
     *count = n;
     return 0;
@@ -117,24 +121,29 @@ oom:
     return -1;
 }
 
-int rp_find_path(struct rp_pathlist *l, const char *path, char *err, size_t errlen)
+int rp_find_dir(struct rp_pathlist *l, const char *dir, char *err, size_t errlen)
 {
-    struct stat st;
     char **names;
     size_t n;
-    if (stat(path, &st) || !S_ISDIR(st.st_mode))
-        return add_file(l, path, err, errlen);
-    if (list_rings(path, &names, &n, err, errlen))
-        return -1;
     int rc = 0;
+    if (list_rings(dir, &names, &n, err, errlen))
+        return -1;
     if (n == 0) {
-        snprintf(err, errlen, "no rings in %s", path);
+        snprintf(err, errlen, "no rings in %s", dir);
         rc = -1;
     }
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = add_file(l, names[i], err, errlen);
     free_names(names, n);
     return rc;
+}
+
+int rp_find_path(struct rp_pathlist *l, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return rp_find_dir(l, path, err, errlen);
+    return add_file(l, path, err, errlen);
 }
 
 /* ---- by pid ---- */
@@ -163,8 +172,8 @@ static int descends_from(const struct candidate *c, uint32_t pid, const struct c
         if (parent == 0)
             return 0;
         const struct candidate *p = newest(all, n, parent);
-        if (p && p->h.start_real_ns > c->h.start_real_ns)
-            return 0; /* that pid's newest image started after this one: the pid was reused */
+        if (p && p->h.proc_start_ticks > c->h.proc_start_ticks)
+            return 0; /* that pid's process started after this one: the pid was reused */
         if (parent == pid)
             return 1;
         c = p;

@@ -29,6 +29,10 @@ struct rp_pathlist {
 /* $REQPROF_DIR when set and not empty, else RP_DEFAULT_RING_DIR. */
 const char *rp_ring_dir(void);
 
+/* Add the *.ring regular files in dir, sorted by name. Returns 0, or -1
+ * with a message in err when dir cannot be read or holds no ring. */
+int rp_find_dir(struct rp_pathlist *l, const char *dir, char *err, size_t errlen);
+
 /* Add path: a directory contributes its *.ring regular files sorted by
  * name (none is an error), anything else is added as it is. Returns 0,
  * or -1 with a message in err. */

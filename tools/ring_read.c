@@ -340,6 +340,7 @@ const char *rp_liveness_name(enum rp_liveness l)
     case RP_LIVE_RUNNING: return "running";
     case RP_LIVE_EXITED:  return "exited";
     case RP_LIVE_DIED:    return "died";
+    case RP_LIVE_EXECED:  return "execed";
     }
     return "?";
 }
@@ -502,8 +503,8 @@ int rp_ring_peek(const char *path, struct rp_header *h, char *err, size_t errlen
 
 int rp_ring_load(const char *path, struct rp_ring *out, char *err, size_t errlen)
 {
-    unsigned char *buf;
-    size_t len;
+    unsigned char *buf = NULL;
+    size_t len = 0;
     int torn, rc = -1;
     err[0] = '\0';
     memset(out, 0, sizeof *out); /* so that freeing a failed load is harmless */

@@ -5,6 +5,11 @@
  * merged histogram is keyed by class upper bound rather than by index:
  * the class table comes from each ring, and nothing here assumes two
  * rings have the same one.
+ *
+ * exec() keeps the pid and the kernel's start time but starts a new ring,
+ * and the old image's ring is left saying RUNNING: alone, it reads as
+ * running (same pid, same start time) or died. Next to the new image's
+ * ring it is recognised as replaced by exec.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,11 @@ static uint64_t now_real_ns(void)
 uint64_t rp_rounding_bytes(const struct rp_totals *t)
 {
     return t->usable_bytes > t->req_bytes ? t->usable_bytes - t->req_bytes : 0;
+}
+
+int rp_class_used(const struct rp_class_sum *c)
+{
+    return c->allocs || c->inh_blocks;
 }
 
 static void add_class_sum(struct rp_class_sum *d, const struct rp_class_sum *s)
@@ -62,25 +72,39 @@ static uint64_t peak_rss(const struct rp_ring *r)
     return peak;
 }
 
-static uint64_t end_time(const struct rp_ring *r, uint64_t now)
+static enum rp_liveness state_among(const struct rp_ring *r, const struct rp_ring *rings, size_t n)
 {
     const struct rp_header *h = &r->hdr;
-    if (r->liveness == RP_LIVE_RUNNING)
-        return now;
-    if (r->liveness == RP_LIVE_EXITED && h->end_real_ns)
-        return h->end_real_ns;
-    return h->start_real_ns + h->last.t_ns; /* died: the last moment we know it was alive */
+    if (h->state == RP_STATE_EXITED)
+        return r->liveness;
+    for (size_t i = 0; i < n; i++)
+        if (rings[i].hdr.pid == h->pid && rings[i].hdr.proc_start_ticks == h->proc_start_ticks &&
+            rings[i].hdr.start_real_ns > h->start_real_ns)
+            return RP_LIVE_EXECED;
+    return r->liveness;
 }
 
-static int build_proc(struct rp_proc *p, const struct rp_ring *r, uint64_t now)
+static uint64_t end_time(const struct rp_ring *r, enum rp_liveness state, uint64_t now)
+{
+    const struct rp_header *h = &r->hdr;
+    if (state == RP_LIVE_RUNNING)
+        return now;
+    if (state == RP_LIVE_EXITED && h->end_real_ns)
+        return h->end_real_ns;
+    return h->start_real_ns + h->last.t_ns; /* died or exec'ed: the last moment we know of */
+}
+
+static int build_proc(struct rp_proc *p, const struct rp_ring *r, const struct rp_ring *rings, size_t n,
+                      uint64_t now)
 {
     p->ring = r;
+    p->state = state_among(r, rings, n);
     p->classes = calloc(r->hdr.nclasses, sizeof *p->classes);
     if (!p->classes)
         return -1;
     rp_ring_sum(&r->hdr, r->data, p->classes, &p->totals);
     p->peak_rss = peak_rss(r);
-    p->end_real_ns = end_time(r, now);
+    p->end_real_ns = end_time(r, p->state, now);
     return 0;
 }
 
@@ -96,7 +120,7 @@ static int merged_bounds(struct rp_summary *s, const struct rp_ring *rings, size
     size_t total = 0, k = 0;
     for (size_t i = 0; i < n; i++)
         total += rings[i].hdr.nclasses;
-    uint64_t *bounds = malloc(total * sizeof *bounds);
+    uint64_t *bounds = malloc((total ? total : 1) * sizeof *bounds);
     if (!bounds)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -104,7 +128,7 @@ static int merged_bounds(struct rp_summary *s, const struct rp_ring *rings, size
         k += rings[i].hdr.nclasses;
     }
     qsort(bounds, total, sizeof *bounds, by_upper);
-    s->classes = calloc(total, sizeof *s->classes);
+    s->classes = calloc(total ? total : 1, sizeof *s->classes);
     if (!s->classes) {
         free(bounds);
         return -1;
@@ -127,7 +151,7 @@ static void merge_proc(struct rp_summary *s, const struct rp_proc *p)
     for (uint32_t c = 0; c < p->ring->hdr.nclasses; c++)
         add_class_sum(&find_class(s, upper[c])->sum, &p->classes[c]);
     add_totals(&s->totals, &p->totals);
-    if (s->start_real_ns == 0 || p->ring->hdr.start_real_ns < s->start_real_ns)
+    if (s->nprocs == 1 || p->ring->hdr.start_real_ns < s->start_real_ns)
         s->start_real_ns = p->ring->hdr.start_real_ns;
     if (p->end_real_ns > s->end_real_ns)
         s->end_real_ns = p->end_real_ns;
@@ -140,10 +164,10 @@ int rp_summary_build(struct rp_summary *s, const struct rp_ring *rings, size_t n
     s->procs = calloc(n ? n : 1, sizeof *s->procs);
     if (!s->procs || merged_bounds(s, rings, n))
         goto oom;
-    for (size_t i = 0; i < n; i++, s->nprocs++) {
-        if (build_proc(&s->procs[i], &rings[i], now))
+    for (size_t i = 0; i < n; i++) {
+        if (build_proc(&s->procs[s->nprocs], &rings[i], rings, n, now))
             goto oom;
-        merge_proc(s, &s->procs[i]);
+        merge_proc(s, &s->procs[s->nprocs++]);
     }
     return 0;
 oom:

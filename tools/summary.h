@@ -13,7 +13,8 @@
 #include "ring_sum.h"
 
 struct rp_proc {
-    const struct rp_ring *ring;     /* borrowed: header, strings, liveness, series */
+    const struct rp_ring *ring;     /* borrowed: header, strings, series */
+    enum rp_liveness state;         /* the ring's liveness, or EXECED when a newer image is among the rings */
     struct rp_totals totals;
     struct rp_class_sum *classes;   /* ring->hdr.nclasses entries */
     uint64_t peak_rss;              /* largest rss_bytes in the series and the last sample */
@@ -40,6 +41,9 @@ struct rp_summary {
 /* rings must outlive the summary. Returns 0, or -1 when out of memory. */
 int rp_summary_build(struct rp_summary *s, const struct rp_ring *rings, size_t n);
 void rp_summary_free(struct rp_summary *s);
+
+/* Whether a class is worth a line: it had allocations or inherited blocks. */
+int rp_class_used(const struct rp_class_sum *c);
 
 /* Bytes of allocations beyond what was requested: size-class rounding. */
 uint64_t rp_rounding_bytes(const struct rp_totals *t);

@@ -1,0 +1,158 @@
+#!/bin/bash
+# reqprof-report against input that is not a good ring: each must give
+# exit 1 (or 2 for a usage error) and one clear line on stderr, never a
+# crash or a hang. A valid ring alongside must still be reported.
+# Rings are made by tests/progs/mkring (counters known: tests/ring_build.h).
+. "$top_srcdir/tests/e2e/lib.sh"
+
+MKRING="$PROGS/mkring"
+D="$WORK/d"
+mkdir -p "$D" "$WORK/empty"
+"$MKRING" "$D/good.ring" || { echo "Bail out! mkring failed"; exit 1; }
+
+run() { # run ARGS...: reqprof-report's status in $rc, its output in $WORK/out and $WORK/err
+    timeout 20 reqprof-report "$@" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+}
+
+# expect STATUS PATTERN DESCRIPTION: the last run exited with STATUS, said
+# PATTERN on a "reqprof-report: " line of stderr, and no sanitizer spoke
+expect() {
+    if [ "$rc" -eq "$1" ] && grep -q "^reqprof-report: .*$2" "$WORK/err" &&
+       ! grep -q 'Sanitizer\|runtime error' "$WORK/err"; then
+        ok 0 "$3"
+    else
+        ok 1 "$3 (exit $rc, stderr: $(head -c 400 "$WORK/err"))"
+    fi
+}
+
+# ---- a valid ring ----
+run --json "$D/good.ring"
+is "$rc" 0 "a valid ring: exit 0"
+is "$(jq -r '.processes[0].pid' "$WORK/out")" 4242 "its JSON parses: pid"
+is "$(jq -r '.totals.allocs, .totals.frees, .totals.live_blocks' "$WORK/out" | tr '\n' ' ')" "24 15 12 " \
+   "the known counts: allocs, frees, live blocks"
+is "$(jq -r '.processes[0].series | length' "$WORK/out")" 10 "the series"
+run "$D/good.ring"
+[ "$rc" -eq 0 ] && grep -q '^Totals' "$WORK/out" && grep -q 'testprog: worker process' "$WORK/out"
+ok $? "a valid ring as text: exit 0, totals and the process title"
+
+# ---- damaged files ----
+head -c 8192 "$D/good.ring" >"$WORK/cut.ring"
+run "$WORK/cut.ring"
+expect 1 "cut.ring: truncated: header says [0-9]* bytes, file has 8192" "truncated ring"
+
+head -c 100 "$D/good.ring" >"$WORK/short.ring"
+run "$WORK/short.ring"
+expect 1 "short.ring: truncated" "ring cut inside its header"
+
+: >"$WORK/empty.ring"
+run "$WORK/empty.ring"
+expect 1 "empty.ring: empty file" "empty file"
+
+run /dev/null
+expect 1 "/dev/null: not a regular file" "/dev/null"
+
+run /dev/zero
+expect 1 "/dev/zero: not a regular file" "/dev/zero"
+
+run "$WORK/empty"
+expect 1 "no rings in $WORK/empty" "directory with no rings"
+
+echo "I am not a ring, just a text file that is long enough to have a header" >"$WORK/x.ring"
+run "$WORK/x.ring"
+expect 1 "x.ring: not a reqprof ring (bad magic)" "foreign file named x.ring"
+
+"$MKRING" -V 2 "$WORK/new.ring"
+run "$WORK/new.ring"
+expect 1 "new.ring: written by a newer reqprof (format 2), this reader knows 1" "newer format version"
+
+cp "$D/good.ring" "$WORK/state.ring"
+printf '\011' | dd of="$WORK/state.ring" bs=1 seek=40 conv=notrunc 2>/dev/null
+run "$WORK/state.ring"
+expect 1 "state.ring: bad state 9" "bad state byte patched in"
+
+truncate -s 2G "$WORK/huge.ring"
+run "$WORK/huge.ring"
+expect 1 "huge.ring: too large" "2 GiB file: refused before reading"
+
+mkfifo "$WORK/fifo.ring"
+run "$WORK/fifo.ring"
+expect 1 "fifo.ring: not a regular file" "FIFO: refused without blocking"
+
+run "$WORK/nonexistent.ring"
+expect 1 "nonexistent.ring: No such file or directory" "nonexistent path"
+
+REQPROF_DIR="$WORK/nodir" run
+expect 1 "$WORK/nodir: cannot read directory" "default ring directory missing"
+
+run --dir "$WORK/empty"
+expect 1 "no rings in $WORK/empty" "--dir with no rings"
+
+run --dir "$D" --pid 31999
+expect 1 "no rings for pid 31999 in $D" "--pid with no ring"
+
+# ---- a bad ring next to a good one: the good one is still reported ----
+run --json "$D/good.ring" "$WORK/x.ring"
+expect 1 "x.ring: not a reqprof ring" "good and bad: exit 1"
+is "$(jq -r '[(.processes | length), (.errors | length)] | join(" ")' "$WORK/out")" "1 1" \
+   "good and bad: the good one reported, the bad one listed in errors"
+
+# ---- usage ----
+run --bogus
+expect 2 "unknown option '--bogus' (try 'reqprof-report --help')" "unknown option"
+run -x
+expect 2 "unknown option '-x'" "unknown short option"
+run --pid abc
+expect 2 "bad --pid 'abc'" "--pid not a number"
+run --pid 0
+expect 2 "bad --pid '0'" "--pid 0"
+run --pid
+expect 2 "option '--pid' needs an argument" "--pid without its argument"
+run --dir ""
+expect 2 "--dir needs a directory" "--dir empty"
+run --help
+[ "$rc" -eq 0 ] && grep -q '^Usage: reqprof-report' "$WORK/out"
+ok $? "--help: usage on stdout, exit 0"
+run --version
+[ "$rc" -eq 0 ] && grep -q '^reqprof-report [0-9]' "$WORK/out"
+ok $? "--version"
+
+# ---- --pid: a process and its descendants, newest image per pid ----
+# -k is the kernel's start time, which tells a parent from a reused pid
+P="$WORK/p"
+mkdir "$P"
+"$MKRING" -p 100 -P 1 -f 0 -k 100 -t "nginx: master process" "$P/nginx.100.ring"
+"$MKRING" -p 101 -P 100 -f 100 -k 110 -t "nginx: worker process" "$P/nginx.101.ring"
+"$MKRING" -p 102 -P 100 -f 100 -k 110 -s running -t "nginx: worker process" "$P/nginx.102.ring"
+"$MKRING" -p 103 -P 102 -f 0 -k 120 -t "helper" "$P/helper.103.ring"
+"$MKRING" -p 102 -P 100 -f 100 -k 110 -t "exec'ed worker" "$P/nginx.102.2.ring"
+"$MKRING" -p 200 -P 1 -f 0 -k 100 -t "unrelated" "$P/other.200.ring"
+"$MKRING" -p 300 -P 1 -f 0 -k 500 -t "a reused pid" "$P/new.300.ring"
+"$MKRING" -p 301 -P 300 -f 0 -k 130 -t "child of an earlier 300" "$P/old.301.ring"
+cp "$WORK/x.ring" "$P/junk.ring"
+run --json --dir "$P" --pid 100
+is "$rc" 0 "--pid 100: exit 0 (an unreadable ring of unknown owner is skipped)"
+is "$(jq -r '[.processes[].pid] | sort | join(" ")' "$WORK/out")" "100 101 102 103" \
+   "--pid 100: the master, its workers and a worker's child, though that worker exec'ed since"
+is "$(jq -r '.processes[] | select(.pid == 102) | .title' "$WORK/out")" "exec'ed worker" \
+   "--pid: the newest image of a pid"
+is "$(jq -r '.totals.allocs' "$WORK/out")" 96 "--pid: totals merged over the four"
+run --json --dir "$P" --pid 101 --pid 200
+is "$(jq -r '[.processes[].pid] | sort | join(" ")' "$WORK/out")" "101 200" "--pid twice"
+run --json --dir "$P" --pid 102 "$P/helper.103.ring"
+is "$(jq -r '.processes | length' "$WORK/out")" 2 "a ring named twice is reported once"
+run --json --dir "$P" --pid 300
+is "$(jq -r '[.processes[].pid] | join(" ")' "$WORK/out")" 300 "--pid: a child of an earlier process with that pid is not taken"
+run --json "$P/nginx.102.ring" "$P/nginx.102.2.ring"
+is "$(jq -r '[.processes[].state] | join(" ")' "$WORK/out")" "execed exited" \
+   "an image left RUNNING next to a newer image of the same process: execed"
+
+# ---- liveness ----
+ticks=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20)
+"$MKRING" -p $$ -k "$ticks" -s running "$WORK/live.ring"
+"$MKRING" -p $$ -k $((ticks + 1)) -s running "$WORK/reused.ring"
+run --json "$WORK/live.ring" "$WORK/reused.ring"
+is "$(jq -r '[.processes[].state] | join(" ")' "$WORK/out")" "running died" \
+   "RUNNING with its process alive: running; pid alive but another start time: died"
+finish

@@ -1,0 +1,26 @@
+#!/bin/bash
+# fork() while four threads allocate: every child gets a ring of its own,
+# exact counts, the parent's live blocks as its inheritance, no deadlock.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+line=$(timeout 120 env LD_PRELOAD="$REQPROF_LIB" "$PROGS/forker" 20)
+ok $? "forker and its 20 children finish (no deadlock)"
+parent=$(for f in $(rings); do jq -r 'select(.processes[0].fork_parent == 0) | .processes[0].pid' <(reqprof-report --json "$f"); done)
+is "$(rings | wc -l)" 21 "one ring for the parent, one for each child"
+c=$(class_of 7000)
+bad=0
+for f in $(rings); do
+    j=$(reqprof-report --json "$f")
+    [ "$(jq -r '.processes[0].fork_parent' <<<"$j")" = 0 ] && continue
+    [ "$(jq -r '.processes[0].fork_parent' <<<"$j")" = "$parent" ] || bad=$((bad + 1))
+    [ "$(jq -r "$c.allocs" <<<"$j")" = 50 ] || bad=$((bad + 1))
+    [ "$(jq -r "$c.frees" <<<"$j")" = 20 ] || bad=$((bad + 1))
+    [ "$(jq -r "$c.inh_blocks" <<<"$j")" = 10 ] || bad=$((bad + 1))
+    [ "$(jq -r "$c.live_blocks" <<<"$j")" = 40 ] || bad=$((bad + 1))
+    [ "$(jq -r '.processes[0].state' <<<"$j")" = exited ] || bad=$((bad + 1))
+done
+is "$bad" 0 "each child: forked from the parent, 50 allocs, 20 frees, 10 inherited, 40 live, exited"
+pc=$(reqprof-report --json --pid "$parent" | jq -r '.processes | length')
+is "$pc" 21 "reqprof-report --pid PARENT finds the parent and its children"
+is "$(jqr "$c.allocs" $(rings))" $((20 * 50 + 10)) "merged: the parent's 10 and the children's 1000 allocations"
+finish

@@ -1,0 +1,42 @@
+#!/bin/bash
+# The launcher: reqprof [options] -- CMD runs CMD preloaded, with the
+# settings given, exits as CMD did and says where the rings are.
+. "$top_srcdir/tests/e2e/lib.sh"
+unset REQPROF_DIR
+dir="$WORK/launched"
+
+out=$(reqprof -d "$dir" -i 50 -- "$PROGS/known_allocs" 100 2>"$WORK/err")
+ok $? "reqprof -- CMD runs CMD and exits 0 with it"
+is "$(kv "$out" allocs)" 1200 "CMD's own output is untouched"
+r=$(ls "$dir"/*.ring)
+is "$(jqr '.processes[0].interval_ms' $r)" 50 "-i sets the sampling interval"
+grep -q "reqprof-report --pid" "$WORK/err"
+ok $? "it says how to read the rings"
+grep -q "1 ring of pid" "$WORK/err"
+ok $? "it counts the rings it wrote"
+
+reqprof -q -d "$dir" -- sh -c 'exit 7'
+is $? 7 "CMD's exit status is reqprof's"
+reqprof -q -d "$dir" -- sh -c 'kill -TERM $$'
+is $? 143 "a CMD killed by a signal: 128 + the signal"
+reqprof -q -d "$dir" -- /nonexistent/cmd 2>"$WORK/err"
+is $? 127 "a CMD that does not exist: 127"
+grep -q "cannot run /nonexistent/cmd" "$WORK/err"
+ok $? "and a clear line"
+reqprof -i soon -- true 2>"$WORK/err"
+is $? 125 "a bad option value: 125, and CMD is not run"
+grep -q "'soon' is not an interval" "$WORK/err"
+ok $? "and a line that says what is wrong"
+reqprof 2>/dev/null
+is $? 125 "no command: 125"
+REQPROF_LIB=/nonexistent.so reqprof -- true 2>"$WORK/err"
+is $? 125 "a missing library: 125"
+grep -q "cannot read the preload library" "$WORK/err"
+ok $? "and a clear line"
+
+# children: a shell that forks a program shows up with it
+reqprof -q -d "$dir/kids" -- sh -c "'$PROGS/known_allocs' 3 >/dev/null; '$PROGS/known_allocs' 4 >/dev/null"
+n=$(ls "$dir/kids"/*.ring | wc -l)
+[ "$n" -ge 3 ]
+ok $? "a shell and the programs it runs each get a ring ($n)"
+finish

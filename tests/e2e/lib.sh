@@ -1,0 +1,63 @@
+# lib.sh -- sourced by the end-to-end tests: TAP output, a private ring
+# directory per test, and helpers to read reports with jq.
+#
+# automake's test environment sets top_srcdir, top_builddir, REQPROF_LIB
+# and a PATH that starts with the build directory (reqprof, reqprof-report).
+set -u
+
+TAP_N=0
+TAP_FAILED=0
+
+ok() { # ok STATUS DESCRIPTION: STATUS 0 passes
+    TAP_N=$((TAP_N + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $TAP_N - $2"
+    else
+        echo "not ok $TAP_N - $2"
+        TAP_FAILED=1
+    fi
+}
+
+is() { # is GOT WANT DESCRIPTION
+    if [ "$1" = "$2" ]; then
+        ok 0 "$3"
+    else
+        ok 1 "$3 (got '$1', want '$2')"
+    fi
+}
+
+skip_all() { # skip_all REASON
+    echo "1..0 # SKIP $1"
+    exit 0
+}
+
+finish() {
+    echo "1..$TAP_N"
+    exit "$TAP_FAILED"
+}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/reqprof-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export REQPROF_DIR="$WORK/rings"
+PROGS="$top_builddir/tests/progs"
+
+preloaded() { # preloaded CMD ARGS...: runs CMD under libreqprof.so
+    LD_PRELOAD="$REQPROF_LIB" "$@"
+}
+
+kv() { # kv "a=1 b=2" KEY: the value of KEY in a line of key=value words
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+rings() { # rings: the ring files written so far, one per line
+    ls "$REQPROF_DIR"/*.ring 2>/dev/null
+}
+
+jqr() { # jqr FILTER FILE...: one value from the JSON report of the files
+    reqprof-report --json "${@:2}" | jq -r "$1"
+}
+
+# class_of SIZE: the jq filter for the class holding usable size SIZE
+class_of() {
+    echo "[.classes[] | select(.upper >= $1)][0]"
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Settings from the environment: bad values get one line on stderr and
+# the default; the off switch writes nothing; an unusable directory never
+# stops the host.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+err=$(REQPROF_INTERVAL_MS=soon REQPROF_RING_SIZE=12Q REQPROF_THREADS=0 REQPROF_OFF=maybe \
+      preloaded "$PROGS/known_allocs" 10 2>&1 >/dev/null)
+ok $? "the host runs despite four bad settings"
+is "$(grep -c '^reqprof\[[0-9]*\]: ' <<<"$err")" 4 "one line on stderr for each bad setting"
+grep -q 'REQPROF_INTERVAL_MS=soon is not a number of milliseconds.*; using 1000' <<<"$err"
+ok $? "the line names the variable, the value, what it wants and the default"
+r=$(rings)
+is "$(jqr '.processes[0].interval_ms' $r)" 1000 "the default interval is used"
+is "$(jqr '.processes[0].totals.allocs > 0' $r)" true "the ring counts all the same"
+
+rm -f "$REQPROF_DIR"/*.ring
+line=$(REQPROF_OFF=1 preloaded "$PROGS/known_allocs" 10)
+ok $? "REQPROF_OFF=1: the host runs"
+is "$(rings | wc -l)" 0 "REQPROF_OFF=1: no ring"
+
+touch "$WORK/file"
+out=$(REQPROF_DIR="$WORK/file" preloaded "$PROGS/known_allocs" 10 2>"$WORK/err")
+ok $? "a ring directory that is a file: the host runs"
+is "$(kv "$out" allocs)" 120 "a ring directory that is a file: the host's output is intact"
+grep -q 'is not a directory' "$WORK/err"
+ok $? "a ring directory that is a file: one clear line"
+
+out=$(REQPROF_DIR=relative/dir preloaded "$PROGS/known_allocs" 1 2>"$WORK/err")
+ok $? "a relative ring directory: the host runs"
+grep -q 'REQPROF_DIR=relative/dir is not an absolute path' "$WORK/err"
+ok $? "a relative ring directory is refused with a clear line"
+
+REQPROF_RING_SIZE=64K REQPROF_THREADS=4 preloaded "$PROGS/known_allocs" 5 >/dev/null 2>"$WORK/err"
+ok $? "a small ring: the host runs"
+r=$(ls -t "$REQPROF_DIR"/*.ring | head -n 1)
+size=$(stat -c %s "$r")
+[ "$size" -gt 65536 ]
+ok $? "a ring too small for its shards grows to fit them ($size bytes)"
+grep -q 'cannot hold' "$WORK/err"
+ok $? "and says so"
+is "$(stat -c %a "$REQPROF_DIR")" 700 "the ring directory is 0700"
+is "$(stat -c %a "$r")" 600 "ring files are 0600"
+finish

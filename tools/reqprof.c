@@ -1,0 +1,186 @@
+/* reqprof -- the launcher: `reqprof [options] -- CMD ARGS...` runs CMD
+ * with libreqprof.so preloaded and the settings given as options, waits
+ * for it, says where its rings are and exits as CMD did.
+ *
+ * libreqprof.so goes first in LD_PRELOAD, so an allocator the user
+ * preloads (jemalloc, tcmalloc, mimalloc) comes after it and is the one
+ * reqprof forwards to. Option values are checked here with the parsers
+ * the library uses, so a typo fails now instead of being reported and
+ * replaced by a default inside the host.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "ring_find.h"
+#include "settings.h"
+
+#define EXIT_LAUNCHER 125 /* like env(1): reqprof itself failed */
+
+static pid_t child;
+
+static void usage(FILE *out)
+{
+    fputs("usage: reqprof [options] [--] CMD [ARGS...]\n"
+          "Runs CMD with libreqprof.so preloaded; its rings are read with reqprof-report.\n"
+          "  -d, --dir DIR         ring directory (default $REQPROF_DIR or " RP_DEFAULT_DIR ")\n"
+          "  -i, --interval MS     RSS and heap sampling interval, 0 = only at exit (default 1000)\n"
+          "  -s, --ring-size SIZE  size of each ring file, K/M/G suffixes (default 1M)\n"
+          "  -t, --threads N       threads with a shard of their own (default 64)\n"
+          "  -q, --quiet           do not say where the rings are\n"
+          "  -h, --help            this text\n"
+          "  -V, --version         reqprof's version\n"
+          "Environment: REQPROF_LIB overrides the path of libreqprof.so.\n", out);
+}
+
+static void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "reqprof: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    exit(EXIT_LAUNCHER);
+}
+
+static void set_checked(const char *var, const char *value, uint64_t min, uint64_t max,
+                        int (*parse)(const char *, uint64_t, uint64_t, uint64_t *), const char *want)
+{
+    uint64_t v;
+    if (parse(value, min, max, &v) < 0) {
+        fprintf(stderr, "reqprof: '%s' is not %s\n", value, want);
+        exit(EXIT_LAUNCHER);
+    }
+    setenv(var, value, 1);
+}
+
+static const char *library_path(void)
+{
+    const char *lib = getenv("REQPROF_LIB");
+    static char installed[4096];
+    if (!lib || !*lib) {
+        snprintf(installed, sizeof installed, "%s/libreqprof.so", REQPROF_LIBDIR);
+        lib = installed;
+    }
+    if (access(lib, R_OK) < 0)
+        die("cannot read the preload library (set REQPROF_LIB)", lib);
+    if (strchr(lib, ' ') || strchr(lib, ':'))
+        die("LD_PRELOAD cannot carry a path with a space or colon", lib);
+    return lib;
+}
+
+static void preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    size_t len = strlen(lib) + (old ? strlen(old) : 0) + 2;
+    char *v = malloc(len);
+    if (!v)
+        die("out of memory", NULL);
+    snprintf(v, len, "%s%s%s", lib, old && *old ? " " : "", old ? old : "");
+    setenv("LD_PRELOAD", v, 1);
+    free(v);
+}
+
+static void forward(int sig)
+{
+    if (child > 0)
+        kill(child, sig);
+}
+
+static int wait_child(void)
+{
+    int status;
+    static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        signal(forwarded[i], forward);
+    /* the terminal sends ^C and ^\ to the whole process group: CMD gets them itself */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid", strerror(errno));
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+static void tell_rings(const char *dir, pid_t pid)
+{
+    struct rp_pathlist l = { 0 };
+    char err[512];
+    if (rp_find_pid(&l, dir, (uint32_t)pid, err, sizeof err) < 0) {
+        fprintf(stderr, "reqprof: no ring was written: %s\n", err);
+        return;
+    }
+    fprintf(stderr, "reqprof: %zu ring%s of pid %d and its children in %s; read them with:\n"
+            "    reqprof-report --pid %d\n", l.n, l.n == 1 ? "" : "s", (int)pid, dir, (int)pid);
+    rp_pathlist_free(&l);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "dir", required_argument, NULL, 'd' },
+        { "interval", required_argument, NULL, 'i' },
+        { "ring-size", required_argument, NULL, 's' },
+        { "threads", required_argument, NULL, 't' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { 0 },
+    };
+    int c, quiet = 0;
+
+    while ((c = getopt_long(argc, argv, "+d:i:s:t:qhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            if (optarg[0] != '/')
+                die("--dir takes an absolute path", optarg);
+            setenv("REQPROF_DIR", optarg, 1);
+            break;
+        case 'i':
+            set_checked("REQPROF_INTERVAL_MS", optarg, 0, 3600000, rp_parse_uint,
+                        "an interval in milliseconds from 0 to 3600000");
+            break;
+        case 's':
+            set_checked("REQPROF_RING_SIZE", optarg, 64 << 10, (uint64_t)1 << 30, rp_parse_size,
+                        "a ring size from 64K to 1G");
+            break;
+        case 't':
+            set_checked("REQPROF_THREADS", optarg, 1, 4096, rp_parse_uint,
+                        "a number of threads from 1 to 4096");
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            puts("reqprof " PACKAGE_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_LAUNCHER;
+        }
+    }
+    if (optind >= argc) {
+        fputs("reqprof: no command given (reqprof [options] -- CMD ARGS...)\n", stderr);
+        return EXIT_LAUNCHER;
+    }
+    preload(library_path());
+    const char *dir = rp_ring_dir();
+
+    child = fork();
+    if (child < 0)
+        die("fork", strerror(errno));
+    if (child == 0) {
+        execvp(argv[optind], argv + optind);
+        fprintf(stderr, "reqprof: cannot run %s: %s\n", argv[optind], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    int status = wait_child();
+    if (!quiet)
+        tell_rings(dir, child);
+    return status;
+}
