@@ -15,6 +15,7 @@
 #include "allocator.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "procfs.h"
 #include "ring_sum.h"
 #include "rss.h"
 #include "series.h"
@@ -79,7 +80,7 @@ static void take_sample(int final)
         sched_yield();
     }
     rp_sample_take(&ring, &s);
-    rp_read_title(ring.hdr->title, sizeof ring.hdr->title);
+    rp_proc_title(ring.hdr->title, sizeof ring.hdr->title);
     rp_series_append(&ring, &s, final);
     __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "allocator.h"
 #include "log.h"
+#include "procfs.h"
 #include "ring.h"
 #include "sizeclass.h"
 
@@ -26,36 +27,6 @@ static uint64_t clock_ns(clockid_t id)
     struct timespec ts;
     clock_gettime(id, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Reads up to cap-1 bytes of a small file; returns the length, 0 on error. */
-static size_t read_small(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, cap - 1);
-    if (fd >= 0)
-        close(fd);
-    n = n < 0 ? 0 : n;
-    buf[n] = '\0';
-    return (size_t)n;
-}
-
-/* Field 22 of /proc/self/stat (start time in clock ticks); the fields
- * are counted after the last ')' because the command name may hold any. */
-static uint64_t proc_start_ticks(void)
-{
-    char buf[1024];
-    read_small("/proc/self/stat", buf, sizeof buf);
-    const char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    for (int field = 2; field < 22 && *p; p++)
-        if (*p == ' ')
-            field++;
-    uint64_t v = 0;
-    for (; *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    return v;
 }
 
 /* The program's name, reduced to characters that are safe in a file name. */
@@ -156,7 +127,7 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
     h->pid = (uint32_t)getpid();
     h->ppid = (uint32_t)getppid();
     h->fork_parent = fork_parent;
-    h->proc_start_ticks = proc_start_ticks();
+    h->proc_start_ticks = rp_proc_start_ticks();
     h->start_real_ns = clock_ns(CLOCK_REALTIME);
     h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
     h->allocator = rp_next_kind();

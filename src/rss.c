@@ -5,19 +5,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "allocator.h"
+#include "procfs.h"
 #include "ring_sum.h"
 #include "rss.h"
-
-static size_t read_file(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, cap - 1);
-    if (fd >= 0)
-        close(fd);
-    n = n < 0 ? 0 : n;
-    buf[n] = '\0';
-    return (size_t)n;
-}
 
 static uint64_t next_number(const char **p)
 {
@@ -35,7 +25,7 @@ static void read_rss(struct rp_sample *s)
     char buf[256];
     const char *p = buf;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    read_file("/proc/self/statm", buf, sizeof buf);
+    rp_proc_read("/proc/self/statm", buf, sizeof buf);
     next_number(&p);
     s->rss_bytes = next_number(&p) * page;
     s->rss_file_bytes = next_number(&p) * page;
@@ -71,19 +61,4 @@ void rp_sample_take(struct rp_ring *r, struct rp_sample *out)
     out->allocs = t.allocs;
     out->frees = t.frees;
     read_heap(out);
-}
-
-void rp_read_title(char *out, size_t cap)
-{
-    char buf[RP_NAME_LEN + 1];
-    size_t n = read_file("/proc/self/cmdline", buf, sizeof buf);
-    if (n == 0)
-        return;
-    for (size_t i = 0; i < cap - 1; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        out[i] = (char)(c >= 0x20 && c < 0x7f ? c : c == 0 ? 0 : '?');
-        if (c == 0)
-            return;
-    }
-    out[cap - 1] = '\0';
 }

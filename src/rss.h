@@ -9,8 +9,4 @@
 
 void rp_sample_take(struct rp_ring *r, struct rp_sample *out);
 
-/* The process title: the first string of /proc/self/cmdline, which
- * servers such as nginx rewrite ("nginx: worker process"). */
-void rp_read_title(char *out, size_t cap);
-
 #endif
