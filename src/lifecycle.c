@@ -28,6 +28,8 @@ static int state = NEW;
 static struct rp_ring ring;
 static struct rp_settings settings;
 static int sample_lock;
+static int exited;                                  /* the final sample is taken */
+static struct rp_class_sum live_at_fork[RP_NCLASSES]; /* the parent's, for the child */
 
 static const char *env(const char *name)
 {
@@ -43,6 +45,7 @@ static int start(void)
         return OFF;
     if (rp_ring_create(&ring, &settings, 0) < 0)
         return OFF;
+    rp_ring_close_exec_predecessor(&ring, settings.dir);
     if (rp_shards_init() < 0) {
         rp_log("cannot create a pthread key; counting off", NULL);
         return OFF;
@@ -79,6 +82,11 @@ static void take_sample(int final)
             return;
         sched_yield();
     }
+    if (exited) {
+        __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    exited = final;
     rp_sample_take(&ring, &s);
     rp_proc_title(ring.hdr->title, sizeof ring.hdr->title);
     rp_series_append(&ring, &s, final);
@@ -126,18 +134,28 @@ static void start_sampler(void)
         pthread_setname_np(t, "reqprof");
 }
 
-/* What was live in the parent becomes the child's inherited baseline. */
-static void write_inherited(const struct rp_ring *parent)
+/* In the parent, just before fork(): what is live now is what the child
+ * will inherit. Taken here because the parent's ring is shared, not
+ * copied: by the time the child runs, the parent may have freed it. */
+static void before_fork(void)
 {
-    static struct rp_class_sum live[RP_NCLASSES];
     struct rp_totals t;
-    rp_ring_sum(parent->hdr, parent->base, live, &t);
+    if (!rp_current_ring())
+        return;
+    int busy = rp_self.busy;
+    rp_self.busy = 1;
+    rp_shards_sum(&ring, live_at_fork, &t);
+    rp_self.busy = busy;
+}
+
+static void write_inherited(void)
+{
     unsigned char *inh = rp_ring_shard(&ring, RP_SHARD_SLOT_INHERITED);
     for (unsigned c = 0; c < RP_NCLASSES; c++) {
         struct rp_class_counts *cc = rp_shard_class(inh, c);
-        cc->allocs = rp_class_live_blocks(&live[c]);
-        cc->usable_bytes = rp_class_live_bytes(&live[c]);
-        cc->req_bytes = rp_class_live_req(&live[c]);
+        cc->allocs = rp_class_live_blocks(&live_at_fork[c]);
+        cc->usable_bytes = rp_class_live_bytes(&live_at_fork[c]);
+        cc->req_bytes = rp_class_live_req(&live_at_fork[c]);
     }
 }
 
@@ -152,7 +170,7 @@ static void after_fork_child(void)
     if (rp_ring_create(&ring, &settings, parent.hdr->pid) < 0) {
         state = OFF;
     } else {
-        write_inherited(&parent);
+        write_inherited();
     }
     rp_ring_unmap(&parent);
     if (state == ON)
@@ -165,7 +183,7 @@ static void reqprof_start(void)
 {
     rp_self.busy = 1;
     if (rp_active_ring()) {
-        pthread_atfork(NULL, NULL, after_fork_child);
+        pthread_atfork(before_fork, NULL, after_fork_child);
         start_sampler();
     }
     rp_self.busy = 0;

@@ -1,6 +1,7 @@
 /* ring.c -- see ring.h. Everything here runs inside the host's first
  * malloc or in a child just after fork(): raw syscalls and stack buffers
  * only, no stdio, no malloc. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "allocator.h"
 #include "log.h"
 #include "procfs.h"
+#include "ring_sum.h"
 #include "ring.h"
 #include "sizeclass.h"
 
@@ -29,8 +31,7 @@ static uint64_t clock_ns(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The program's name, reduced to characters that are safe in a file name. */
-static void program_name(char *out, size_t cap)
+static void sanitize_name(char *out, size_t cap)
 {
     extern char *program_invocation_short_name;
     const char *name = program_invocation_short_name;
@@ -45,6 +46,17 @@ static void program_name(char *out, size_t cap)
         out[n = 0] = '\0', rp_append(out, cap, "prog");
     else
         out[n] = '\0';
+}
+
+/* The program's name, reduced to characters that are safe in a file name.
+ * Taken once per image: servers rewrite argv[0], where glibc's name
+ * points, and a fork()ed child must still be named for its program. */
+static const char *program_name(void)
+{
+    static char name_once[RP_NAME_LEN];
+    if (!name_once[0])
+        sanitize_name(name_once, sizeof name_once);
+    return name_once;
 }
 
 /* The ring directory must be ours alone: it holds what our heap did. */
@@ -63,6 +75,10 @@ static int ensure_dir(const char *dir)
     if (st.st_uid != geteuid()) {
         rp_log(dir, " belongs to uid ", rp_fmt_u64(uid, st.st_uid),
                ", not to this process (set REQPROF_DIR to a directory of its own)", NULL);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        rp_log(dir, " is open to other users; chmod 700 it, or set REQPROF_DIR", NULL);
         return -1;
     }
     return 0;
@@ -106,9 +122,9 @@ static struct layout plan(const struct rp_settings *s)
     l.size = round_up(s->ring_size, PAGE);
     uint64_t need = round_up(l.series_off + MIN_SAMPLES * sizeof(struct rp_sample), PAGE);
     if (l.size < need) {
-        char a[21], b[21];
-        rp_log("REQPROF_RING_SIZE=", rp_fmt_u64(a, s->ring_size), " cannot hold ",
-               rp_fmt_u64(b, s->threads), " thread shards; using ", rp_fmt_u64(a, need), NULL);
+        char size[21], threads[21], grown[21];
+        rp_log("REQPROF_RING_SIZE=", rp_fmt_u64(size, s->ring_size), " cannot hold ",
+               rp_fmt_u64(threads, s->threads), " thread shards; using ", rp_fmt_u64(grown, need), NULL);
         l.size = need;
     }
     l.series_cap = (uint32_t)((l.size - l.series_off) / sizeof(struct rp_sample));
@@ -162,13 +178,13 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
 
 int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork_parent)
 {
-    char prog[RP_NAME_LEN], path[RP_PATH_LEN + RP_NAME_LEN];
+    char path[RP_PATH_LEN + RP_NAME_LEN];
+    const char *prog = program_name();
     struct layout l = plan(s);
 
     memset(r, 0, sizeof *r);
     if (ensure_dir(s->dir) < 0)
         return -1;
-    program_name(prog, sizeof prog);
     int fd = open_new_ring(s->dir, prog, path, sizeof path);
     if (fd < 0) {
         rp_log("cannot create a ring in ", s->dir, ": ", strerrordesc_np(errno), NULL);
@@ -203,4 +219,89 @@ int rp_ring_owns_shard(const struct rp_ring *r, const void *p)
     uintptr_t a = (uintptr_t)p, first = (uintptr_t)rp_ring_shard(r, RP_SHARD_FIRST_THREAD);
     uintptr_t end = (uintptr_t)rp_ring_shard(r, r->hdr->nshards);
     return a >= first && a < end && (a - first) % r->hdr->shard_size == 0;
+}
+
+/* Enough of a header to sum its shards safely: the ring is in our own
+ * 0700 directory, but may have been written by another reqprof version. */
+static int summable(const struct rp_header *h, uint64_t size)
+{
+    return memcmp(h->magic, RP_RING_MAGIC, RP_RING_MAGIC_LEN) == 0
+        && h->version == RP_RING_VERSION && h->file_size == size
+        && h->nclasses > 0 && h->nclasses <= 4096 && h->nshards <= 65536
+        && h->shard_size == RP_SHARD_HEAD_SIZE + (uint64_t)h->nclasses * RP_CLASS_COUNT_SIZE
+        && h->shard_off >= RP_HEADER_SIZE
+        && h->shard_off + (uint64_t)h->nshards * h->shard_size <= size;
+}
+
+static void close_if_predecessor(const char *path, const struct rp_header *self)
+{
+    struct stat st;
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    void *base = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= RP_HEADER_SIZE
+        && st.st_size <= (off_t)1 << 30)
+        base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (base == MAP_FAILED)
+        return;
+    struct rp_header *h = base;
+    if (summable(h, (uint64_t)st.st_size) && h->pid == self->pid
+        && h->proc_start_ticks == self->proc_start_ticks && h->state == RP_STATE_RUNNING
+        && h->start_mono_ns < self->start_mono_ns) {
+        struct rp_totals t;
+        rp_ring_sum(h, base, NULL, &t);
+        if (t.allocs == 0 && t.frees == 0) {
+            unlink(path);
+        } else {
+            h->end_real_ns = self->start_real_ns;
+            __atomic_store_n(&h->state, RP_STATE_EXECED, __ATOMIC_RELEASE);
+        }
+    }
+    munmap(base, (size_t)st.st_size);
+}
+
+static int digits_equal(const char *s, size_t len, const char *num)
+{
+    return len == strlen(num) && strncmp(s, num, len) == 0;
+}
+
+/* Whether name is PROG.PID.ring or PROG.PID.N.ring for this pid. */
+static int names_pid(const char *name, const char *pid)
+{
+    size_t len = strlen(name);
+    if (len < 5 || strcmp(name + len - 5, ".ring") != 0)
+        return 0;
+    size_t end = len - 5, dot = end;
+    for (int part = 0; part < 2; part++) {
+        while (dot > 0 && name[dot - 1] != '.')
+            dot--;
+        if (dot == 0)
+            return 0;
+        if (digits_equal(name + dot, end - dot, pid))
+            return 1;
+        end = --dot;
+    }
+    return 0;
+}
+
+void rp_ring_close_exec_predecessor(const struct rp_ring *self, const char *dir)
+{
+    char pid[21], path[RP_PATH_LEN + 256];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    rp_fmt_u64(pid, self->hdr->pid);
+    while ((e = readdir(d))) {
+        if (!names_pid(e->d_name, pid))
+            continue;
+        path[0] = '\0';
+        rp_append(path, sizeof path, dir);
+        rp_append(path, sizeof path, "/");
+        rp_append(path, sizeof path, e->d_name);
+        close_if_predecessor(path, self->hdr);
+    }
+    closedir(d);
 }

@@ -30,4 +30,10 @@ static inline unsigned char *rp_ring_shard(const struct rp_ring *r, uint32_t slo
 /* Whether p is the start of one of r's thread slots. */
 int rp_ring_owns_shard(const struct rp_ring *r, const void *p);
 
+/* After exec: the ring of the image this process replaced (same pid, same
+ * start time) is closed. It is removed if that image made no calls of
+ * its own (a fork() child that went straight to exec, as shells do),
+ * else marked RP_STATE_EXECED. `self` is the ring just created. */
+void rp_ring_close_exec_predecessor(const struct rp_ring *self, const char *dir);
+
 #endif

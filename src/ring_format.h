@@ -16,10 +16,11 @@
  *
  * Concurrency: the writer updates counters with plain (relaxed) stores
  * while readers copy the file. Counters are monotonic u64s, so a live
- * read is at worst a few operations stale. Two structural changes are
+ * read is at worst a few operations stale. Two kinds of change are
  * guarded by sequence counters (odd while in progress): folding an exited
- * thread's shard (fold_seq) and compacting the time series (series_seq).
- * A reader that sees an odd or changed counter copies again.
+ * thread's shard (fold_seq), and writing a sample into `last` or the time
+ * series (series_seq). A reader that sees an odd or changed counter copies
+ * again.
  *
  * The reader trusts nothing in here: see tools/ring_read.c.
  */
@@ -40,6 +41,7 @@
 enum rp_state {
     RP_STATE_RUNNING = 1, /* the writer has not finished; if its pid is gone, it died */
     RP_STATE_EXITED  = 2, /* the process reached exit() (or returned from main) */
+    RP_STATE_EXECED  = 3, /* the process exec()ed a new image, which has a ring of its own */
 };
 
 /* rp_header.allocator: whose malloc reqprof forwards to */
@@ -134,7 +136,7 @@ struct rp_header {
     uint64_t series_off;                 /* 136 */
     uint64_t series_count;               /* 144 valid samples, oldest first, <= series_cap */
     uint64_t series_stride_ms;           /* 152 time between kept samples; doubles when the series is compacted */
-    uint64_t series_seq;                 /* 160 odd while the series is being compacted */
+    uint64_t series_seq;                 /* 160 odd while `last` or the series is being written */
     uint64_t samples_taken;              /* 168 samples ever taken */
     uint64_t fold_seq;                   /* 176 odd while an exited thread's shard is being folded */
     uint64_t threads_seen;               /* 184 threads that ever allocated */

@@ -8,6 +8,7 @@
 #include "procfs.h"
 #include "ring_sum.h"
 #include "rss.h"
+#include "shard.h"
 
 static uint64_t next_number(const char **p)
 {
@@ -54,7 +55,7 @@ void rp_sample_take(struct rp_ring *r, struct rp_sample *out)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     out->t_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - r->hdr->start_mono_ns;
     read_rss(out);
-    rp_ring_sum(r->hdr, r->base, NULL, &t);
+    rp_shards_sum(r, NULL, &t);
     out->live_bytes = t.live_bytes;
     out->live_req_bytes = t.live_req_bytes;
     out->live_blocks = t.live_blocks;

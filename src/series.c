@@ -1,5 +1,6 @@
 /* series.c -- see series.h. One writer at a time (the caller holds the
- * sample lock); readers are told by series_seq, odd while compacting. */
+ * sample lock); readers are told by series_seq, odd while `last` or the
+ * series is being written. */
 #include "series.h"
 
 static struct rp_sample *series(struct rp_ring *r)
@@ -11,11 +12,20 @@ static void compact(struct rp_ring *r)
 {
     struct rp_header *h = r->hdr;
     struct rp_sample *s = series(r);
-    __atomic_store_n(&h->series_seq, h->series_seq + 1, __ATOMIC_RELEASE);
     for (uint64_t i = 0; 2 * i < h->series_count; i++)
         s[i] = s[2 * i];
     h->series_count = (h->series_count + 1) / 2;
     h->series_stride_ms *= 2;
+}
+
+static void begin_write(struct rp_header *h)
+{
+    __atomic_store_n(&h->series_seq, h->series_seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void end_write(struct rp_header *h)
+{
     __atomic_store_n(&h->series_seq, h->series_seq + 1, __ATOMIC_RELEASE);
 }
 
@@ -24,11 +34,13 @@ void rp_series_append(struct rp_ring *r, const struct rp_sample *s, int final)
     struct rp_header *h = r->hdr;
     uint64_t every = h->interval_ms ? h->series_stride_ms / h->interval_ms : 1;
     uint64_t n = h->samples_taken++;
+    begin_write(h);
     h->last = *s;
-    if (!final && every > 1 && n % every)
-        return;
-    if (h->series_count == h->series_cap)
-        compact(r);
-    series(r)[h->series_count] = *s;
-    __atomic_store_n(&h->series_count, h->series_count + 1, __ATOMIC_RELEASE);
+    if (final || every <= 1 || n % every == 0) {
+        if (h->series_count == h->series_cap)
+            compact(r);
+        series(r)[h->series_count] = *s;
+        h->series_count++;
+    }
+    end_write(h);
 }

@@ -62,6 +62,11 @@ int rp_parse_bool(const char *text, int *out)
     return -1;
 }
 
+int rp_valid_dir(const char *dir)
+{
+    return dir[0] == '/' && strlen(dir) < RP_DIR_MAX;
+}
+
 static void reject(const char *name, const char *value, const char *want, const char *fallback)
 {
     rp_log(name, "=", value, " is not ", want, "; using ", fallback, NULL);
@@ -95,7 +100,7 @@ void rp_settings_load(struct rp_settings *s, rp_getenv_fn get)
     s->enabled = !off;
 
     v = get("REQPROF_DIR");
-    if (v && (v[0] != '/' || strlen(v) >= sizeof s->dir - 64)) {
+    if (v && *v && !rp_valid_dir(v)) {
         reject("REQPROF_DIR", v, "an absolute path of under 192 bytes", RP_DEFAULT_DIR);
         v = NULL;
     }

@@ -1,7 +1,7 @@
 /* settings.h -- reqprof's settings, read once from the environment.
  *
  *   REQPROF_OFF=1            pass every call through, write no ring
- *   REQPROF_DIR=DIR          where rings go (default /dev/shm/reqprof)
+ *   REQPROF_DIR=DIR          where rings go (default /dev/shm/reqprof; empty = default)
  *   REQPROF_INTERVAL_MS=N    RSS / allocator sampling interval, 0 = only at exit
  *   REQPROF_RING_SIZE=N[KMG] size of each ring file
  *   REQPROF_THREADS=N        threads counted in a shard of their own
@@ -37,5 +37,10 @@ void rp_settings_load(struct rp_settings *s, rp_getenv_fn get);
 int rp_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 int rp_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *out); /* K, M, G suffixes (x1024) */
 int rp_parse_bool(const char *text, int *out);
+
+/* A ring directory must be absolute and leave room in RP_PATH_LEN for
+ * the file name; an empty REQPROF_DIR means the default. */
+#define RP_DIR_MAX (RP_PATH_LEN - 64)
+int rp_valid_dir(const char *dir);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "lifecycle.h"
 #include "ring.h"
+#include "ring_sum.h"
 #include "shard.h"
 
 __thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
@@ -173,6 +174,20 @@ static void on_thread_exit(void *arg)
     rp_self.exited = 1;
     if (r && rp_ring_owns_shard(r, arg))
         fold_into_retired(r, arg);
+}
+
+void rp_shards_sum(const struct rp_ring *r, struct rp_class_sum *per_class, struct rp_totals *t)
+{
+    const uint64_t *seq = &r->hdr->fold_seq;
+    for (int tries = 0;; tries++) {
+        uint64_t before = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+        if (!(before & 1) || tries > 100) {
+            rp_ring_sum(r->hdr, r->base, per_class, t);
+            if (__atomic_load_n(seq, __ATOMIC_ACQUIRE) == before || tries > 100)
+                return;
+        }
+        sched_yield();
+    }
 }
 
 int rp_shards_init(void)

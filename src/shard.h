@@ -66,6 +66,13 @@ static inline void rp_count_free(size_t usable)
 /* Called once the ring exists: registers the thread-exit destructor. */
 int rp_shards_init(void);
 
+/* Sums r's shards (ring_sum.h) as the writer: waits out a fold in
+ * progress, so an exiting thread is counted exactly once. */
+struct rp_ring;
+struct rp_class_sum;
+struct rp_totals;
+void rp_shards_sum(const struct rp_ring *r, struct rp_class_sum *per_class, struct rp_totals *t);
+
 /* In a child after fork(): the parent's shards are not ours any more. */
 void rp_shards_after_fork(void);
 

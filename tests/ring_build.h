@@ -139,7 +139,7 @@ static unsigned char *rb_build(const struct rb_spec *s, size_t *len)
     h.proc_start_ticks = s->proc_start_ticks;
     h.start_real_ns = s->start_real_ns;
     h.start_mono_ns = 1000;
-    h.end_real_ns = s->state == RP_STATE_EXITED ? s->start_real_ns + s->series_count * 100000000ull : 0;
+    h.end_real_ns = s->state == RP_STATE_RUNNING ? 0 : s->start_real_ns + s->series_count * 100000000ull;
     h.allocator = RP_ALLOC_GLIBC;
     h.usable_method = RP_USABLE_GLIBC_HEADER;
     h.interval_ms = 100;

@@ -5,8 +5,8 @@
  *
  *   report_version      1: this layout
  *   start_real_ns       earliest process start (CLOCK_REALTIME ns)
- *   end_real_ns         latest process end: exit time, now while running,
- *                       the last sample of one that died
+ *   end_real_ns         latest process end: exit or exec time, now while
+ *                       running, the last sample of one that died
  *   totals              all processes: a totals object (below)
  *   classes[]           merged histogram: class objects (below)
  *   processes[]
@@ -15,12 +15,12 @@
  *     start_real_ns end_real_ns interval_ms series_stride_ms
  *     samples_taken threads_seen shard_overflows nshards
  *                       as in the ring header (reqprof-ring(5)); end_real_ns
- *                       is 0 until the process exits
+ *                       is 0 until the process exits or execs
  *     until_real_ns     the end this report assumes (see end_real_ns above)
  *     state             "running", "exited", "died" (RUNNING in the ring
  *                       but the process is gone: crash, kill -9 or _exit)
- *                       or "execed" (replaced by a newer image whose ring
- *                       is also reported)
+ *                       or "execed" (replaced by exec; the new image has a
+ *                       ring of its own)
  *     inconsistent_read true when every copy caught the writer folding a
  *                       thread or compacting its series
  *     allocator         "glibc" or "other"
@@ -232,7 +232,7 @@ static void process(struct json *j, const struct rp_proc *p)
     str(j, "prog", r->prog);
     str(j, "title", r->title);
     str(j, "exe", r->exe);
-    str(j, "state", rp_liveness_name(p->state));
+    str(j, "state", rp_liveness_name(r->liveness));
     boolean(j, "inconsistent_read", r->inconsistent);
     header_fields(j, &r->hdr);
     u64(j, "until_real_ns", p->end_real_ns);

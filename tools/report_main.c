@@ -172,8 +172,9 @@ static size_t load_rings(const struct rp_pathlist *l, struct rp_ring *rings, str
             continue;
         }
         if (rings[n].inconsistent)
-            fprintf(stderr, PROG ": warning: %s: inconsistent live read (the writer kept folding threads "
-                            "or compacting its series); counts may be off by a few operations\n",
+            fprintf(stderr, PROG ": warning: %s: inconsistent live read (threads kept exiting or the series "
+                            "was being compacted while it was copied): one thread's counts may be missed or "
+                            "counted twice\n",
                     l->v[i].path);
         n++;
     }

@@ -103,7 +103,7 @@ static void print_header(FILE *out, const struct rp_summary *s)
     size_t count[sizeof order / sizeof order[0]] = { 0 };
     const char *sep = "";
     for (size_t i = 0; i < s->nprocs; i++)
-        count[s->procs[i].state]++;
+        count[s->procs[i].ring->liveness]++;
     fprintf(out, "reqprof-report: %zu process%s (", s->nprocs, s->nprocs == 1 ? "" : "es");
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (!count[order[i]])
@@ -127,7 +127,8 @@ static void print_processes(FILE *out, const struct rp_summary *s)
         const struct rp_proc *p = &s->procs[i];
         const struct rp_header *h = &p->ring->hdr;
         char state[16];
-        snprintf(state, sizeof state, "%s%s", rp_liveness_name(p->state), p->ring->inconsistent ? "*" : "");
+        snprintf(state, sizeof state, "%s%s", rp_liveness_name(p->ring->liveness),
+                 p->ring->inconsistent ? "*" : "");
         torn |= p->ring->inconsistent;
         fprintf(out, "%7u %7u  %-*.*s %-8s %4llu %10llu %10llu %10llu %10s %10s %10s\n", h->pid, h->ppid,
                 ROLE_WIDTH, ROLE_WIDTH, role(p->ring), state, (ull)h->threads_seen, (ull)p->totals.allocs,
@@ -135,8 +136,8 @@ static void print_processes(FILE *out, const struct rp_summary *s)
                 human(p->peak_rss).s, human(h->last.rss_bytes).s);
     }
     if (torn)
-        fprintf(out, "  * read while the writer was folding a thread or compacting its series: "
-                     "counts may be off by a few operations\n");
+        fprintf(out, "  * read while threads kept exiting or the series was being compacted: "
+                     "one thread's counts may be missed or counted twice\n");
 }
 
 /* ---- totals ---- */
@@ -276,13 +277,13 @@ static void print_proc_series(FILE *out, const struct rp_ring *r)
 {
     const struct rp_header *h = &r->hdr;
     size_t n = npoints(r);
-    fprintf(out, "  pid %u (%s): ", h->pid, role(r));
+    fprintf(out, "  pid %u (%.*s): ", h->pid, ROLE_WIDTH, role(r));
     if (n == 0) {
         fprintf(out, "no samples yet\n");
         return;
     }
     if (h->interval_ms)
-        fprintf(out, "%llu samples (every %u ms and at exit), %llu kept at %llu ms resolution\n",
+        fprintf(out, "%llu samples, one every %u ms; %llu kept, %llu ms apart\n",
                 (ull)h->samples_taken, h->interval_ms, (ull)h->series_count, (ull)h->series_stride_ms);
     else
         fprintf(out, "sampled only at exit\n");

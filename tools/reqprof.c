@@ -134,8 +134,8 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+d:i:s:t:qhV", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            if (optarg[0] != '/')
-                die("--dir takes an absolute path", optarg);
+            if (!rp_valid_dir(optarg))
+                die("--dir takes an absolute path of under 192 bytes", optarg);
             setenv("REQPROF_DIR", optarg, 1);
             break;
         case 'i':
@@ -179,8 +179,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "reqprof: cannot run %s: %s\n", argv[optind], strerror(errno));
         _exit(errno == ENOENT ? 127 : 126);
     }
-    int status = wait_child();
-    if (!quiet)
+    int status = wait_child(), off = 0;
+    const char *off_text = getenv("REQPROF_OFF");
+    if (off_text)
+        rp_parse_bool(off_text, &off);
+    /* 126 and 127: CMD never ran, so there is nothing to tell */
+    if (!quiet && !off && status != 126 && status != 127)
         tell_rings(dir, child);
     return status;
 }

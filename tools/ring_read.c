@@ -23,16 +23,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "ring_read.h"
 
-#define COPY_ATTEMPTS 5
+#define COPY_ATTEMPTS 8
 #define ALIGN 8 /* every region holds u64s: natural alignment */
 
 typedef unsigned long long ull; /* for printf: uint64_t is unsigned long here, but say what we mean */
@@ -109,7 +109,7 @@ static int check_file_size(const struct rp_header *h, size_t len, const char *na
 
 static int check_enums(const struct rp_header *h, const char *name, char *err, size_t errlen)
 {
-    if (h->state != RP_STATE_RUNNING && h->state != RP_STATE_EXITED)
+    if (h->state != RP_STATE_RUNNING && h->state != RP_STATE_EXITED && h->state != RP_STATE_EXECED)
         return fail(err, errlen, name, "bad state %u", h->state);
     if (h->allocator != RP_ALLOC_GLIBC && h->allocator != RP_ALLOC_OTHER)
         return fail(err, errlen, name, "bad allocator %u", h->allocator);
@@ -329,6 +329,8 @@ static enum rp_liveness judge_liveness(const struct rp_header *h)
     uint64_t ticks;
     if (h->state == RP_STATE_EXITED)
         return RP_LIVE_EXITED;
+    if (h->state == RP_STATE_EXECED)
+        return RP_LIVE_EXECED;
     if (rp_proc_start_ticks(h->pid, &ticks) == 0 && ticks == h->proc_start_ticks)
         return RP_LIVE_RUNNING;
     return RP_LIVE_DIED;
@@ -450,7 +452,7 @@ static int copy_stable(int fd, const char *path, unsigned char **buf, size_t *le
     for (int attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
         if (attempt) {
             free(*buf);
-            nanosleep(&(struct timespec){ 0, 1000000 }, NULL); /* a fold takes microseconds */
+            sched_yield(); /* let a fold in progress finish: it takes microseconds */
         }
         if (copy_once(fd, path, buf, len, &stable, err, errlen))
             return -1;
@@ -501,6 +503,12 @@ int rp_ring_peek(const char *path, struct rp_header *h, char *err, size_t errlen
     return 0;
 }
 
+static int state_changed(int fd, uint32_t was)
+{
+    uint32_t now;
+    return pread(fd, &now, sizeof now, offsetof(struct rp_header, state)) == sizeof now && now != was;
+}
+
 int rp_ring_load(const char *path, struct rp_ring *out, char *err, size_t errlen)
 {
     unsigned char *buf = NULL;
@@ -512,8 +520,8 @@ int rp_ring_load(const char *path, struct rp_ring *out, char *err, size_t errlen
     if (fd < 0)
         return -1;
     /* A writer that exits between our copy and our look at /proc would
-     * be called "died"; once it is gone the file is final, so one more
-     * copy settles it. */
+     * be called "died". Once it is gone its file is final: if the state
+     * there changed since the copy, one more copy settles it. */
     for (int pass = 0; pass < 2; pass++) {
         if (pass)
             rp_ring_free(out);
@@ -521,7 +529,7 @@ int rp_ring_load(const char *path, struct rp_ring *out, char *err, size_t errlen
         if (copy_stable(fd, path, &buf, &len, &torn, err, errlen))
             break;
         rc = load_owned(buf, len, path, torn, out, err, errlen);
-        if (rc || out->liveness != RP_LIVE_DIED)
+        if (rc || out->liveness != RP_LIVE_DIED || !state_changed(fd, out->hdr.state))
             break;
     }
     close(fd);

@@ -24,7 +24,7 @@ enum rp_liveness {
     RP_LIVE_RUNNING, /* state RUNNING and the same process (pid and start time) is alive */
     RP_LIVE_EXITED,  /* state EXITED: it reached exit() */
     RP_LIVE_DIED,    /* state RUNNING but the process is gone or its pid reused: crash or kill -9 */
-    RP_LIVE_EXECED,  /* replaced by exec: only known next to the newer image's ring (see summary.c) */
+    RP_LIVE_EXECED,  /* state EXECED: the process exec'ed; the new image has a ring of its own */
 };
 
 struct rp_ring {

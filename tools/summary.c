@@ -5,11 +5,6 @@
  * merged histogram is keyed by class upper bound rather than by index:
  * the class table comes from each ring, and nothing here assumes two
  * rings have the same one.
- *
- * exec() keeps the pid and the kernel's start time but starts a new ring,
- * and the old image's ring is left saying RUNNING: alone, it reads as
- * running (same pid, same start time) or died. Next to the new image's
- * ring it is recognised as replaced by exec.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,39 +67,25 @@ static uint64_t peak_rss(const struct rp_ring *r)
     return peak;
 }
 
-static enum rp_liveness state_among(const struct rp_ring *r, const struct rp_ring *rings, size_t n)
+static uint64_t end_time(const struct rp_ring *r, uint64_t now)
 {
     const struct rp_header *h = &r->hdr;
-    if (h->state == RP_STATE_EXITED)
-        return r->liveness;
-    for (size_t i = 0; i < n; i++)
-        if (rings[i].hdr.pid == h->pid && rings[i].hdr.proc_start_ticks == h->proc_start_ticks &&
-            rings[i].hdr.start_real_ns > h->start_real_ns)
-            return RP_LIVE_EXECED;
-    return r->liveness;
-}
-
-static uint64_t end_time(const struct rp_ring *r, enum rp_liveness state, uint64_t now)
-{
-    const struct rp_header *h = &r->hdr;
-    if (state == RP_LIVE_RUNNING)
+    if (r->liveness == RP_LIVE_RUNNING)
         return now;
-    if (state == RP_LIVE_EXITED && h->end_real_ns)
+    if (r->liveness != RP_LIVE_DIED && h->end_real_ns)
         return h->end_real_ns;
-    return h->start_real_ns + h->last.t_ns; /* died or exec'ed: the last moment we know of */
+    return h->start_real_ns + h->last.t_ns; /* died: the last moment we know it was alive */
 }
 
-static int build_proc(struct rp_proc *p, const struct rp_ring *r, const struct rp_ring *rings, size_t n,
-                      uint64_t now)
+static int build_proc(struct rp_proc *p, const struct rp_ring *r, uint64_t now)
 {
     p->ring = r;
-    p->state = state_among(r, rings, n);
     p->classes = calloc(r->hdr.nclasses, sizeof *p->classes);
     if (!p->classes)
         return -1;
     rp_ring_sum(&r->hdr, r->data, p->classes, &p->totals);
     p->peak_rss = peak_rss(r);
-    p->end_real_ns = end_time(r, p->state, now);
+    p->end_real_ns = end_time(r, now);
     return 0;
 }
 
@@ -165,7 +146,7 @@ int rp_summary_build(struct rp_summary *s, const struct rp_ring *rings, size_t n
     if (!s->procs || merged_bounds(s, rings, n))
         goto oom;
     for (size_t i = 0; i < n; i++) {
-        if (build_proc(&s->procs[s->nprocs], &rings[i], rings, n, now))
+        if (build_proc(&s->procs[s->nprocs], &rings[i], now))
             goto oom;
         merge_proc(s, &s->procs[s->nprocs++]);
     }

@@ -13,18 +13,17 @@
 #include "ring_sum.h"
 
 struct rp_proc {
-    const struct rp_ring *ring;     /* borrowed: header, strings, series */
-    enum rp_liveness state;         /* the ring's liveness, or EXECED when a newer image is among the rings */
+    const struct rp_ring *ring;     /* borrowed: header, strings, liveness, series */
     struct rp_totals totals;
     struct rp_class_sum *classes;   /* ring->hdr.nclasses entries */
     uint64_t peak_rss;              /* largest rss_bytes in the series and the last sample */
-    uint64_t end_real_ns;           /* exit time; now while running; the last sample of one that died */
+    uint64_t end_real_ns;           /* exit or exec time; now while running; the last sample of one that died */
 };
 
 /* One size class of the merged histogram. Rings normally share one class
  * table; if two do not, their classes are kept apart by upper bound. */
 struct rp_merged_class {
-    uint64_t upper;                 /* largest usable size in the class; the previous class's upper + 1 is the smallest */
+    uint64_t upper;                 /* largest usable size; the smallest is the previous class's upper + 1 */
     struct rp_class_sum sum;
 };
 

@@ -34,7 +34,7 @@ is "$(jq -r '.totals.allocs, .totals.frees, .totals.live_blocks' "$WORK/out" | t
    "the known counts: allocs, frees, live blocks"
 is "$(jq -r '.processes[0].series | length' "$WORK/out")" 10 "the series"
 run "$D/good.ring"
-[ "$rc" -eq 0 ] && grep -q '^Totals' "$WORK/out" && grep -q 'testprog: worker process' "$WORK/out"
+[ "$rc" -eq 0 ] && grep -q '^Totals' "$WORK/out" && grep -q '^ *4242 .*testprog: worker' "$WORK/out"
 ok $? "a valid ring as text: exit 0, totals and the process title"
 
 # ---- damaged files ----
@@ -124,7 +124,7 @@ P="$WORK/p"
 mkdir "$P"
 "$MKRING" -p 100 -P 1 -f 0 -k 100 -t "nginx: master process" "$P/nginx.100.ring"
 "$MKRING" -p 101 -P 100 -f 100 -k 110 -t "nginx: worker process" "$P/nginx.101.ring"
-"$MKRING" -p 102 -P 100 -f 100 -k 110 -s running -t "nginx: worker process" "$P/nginx.102.ring"
+"$MKRING" -p 102 -P 100 -f 100 -k 110 -s execed -t "nginx: worker process" "$P/nginx.102.ring"
 "$MKRING" -p 103 -P 102 -f 0 -k 120 -t "helper" "$P/helper.103.ring"
 "$MKRING" -p 102 -P 100 -f 100 -k 110 -t "exec'ed worker" "$P/nginx.102.2.ring"
 "$MKRING" -p 200 -P 1 -f 0 -k 100 -t "unrelated" "$P/other.200.ring"
@@ -143,10 +143,10 @@ is "$(jq -r '[.processes[].pid] | sort | join(" ")' "$WORK/out")" "101 200" "--p
 run --json --dir "$P" --pid 102 "$P/helper.103.ring"
 is "$(jq -r '.processes | length' "$WORK/out")" 2 "a ring named twice is reported once"
 run --json --dir "$P" --pid 300
-is "$(jq -r '[.processes[].pid] | join(" ")' "$WORK/out")" 300 "--pid: a child of an earlier process with that pid is not taken"
+is "$(jq -r '[.processes[].pid] | join(" ")' "$WORK/out")" 300 \
+   "--pid: a child of an earlier process with that pid is not taken"
 run --json "$P/nginx.102.ring" "$P/nginx.102.2.ring"
-is "$(jq -r '[.processes[].state] | join(" ")' "$WORK/out")" "execed exited" \
-   "an image left RUNNING next to a newer image of the same process: execed"
+is "$(jq -r '[.processes[].state] | join(" ")' "$WORK/out")" "execed exited" "an image replaced by exec: execed"
 
 # ---- liveness ----
 ticks=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20)

@@ -22,5 +22,5 @@ done
 is "$bad" 0 "each child: forked from the parent, 50 allocs, 20 frees, 10 inherited, 40 live, exited"
 pc=$(reqprof-report --json --pid "$parent" | jq -r '.processes | length')
 is "$pc" 21 "reqprof-report --pid PARENT finds the parent and its children"
-is "$(jqr "$c.allocs" $(rings))" $((20 * 50 + 10)) "merged: the parent's 10 and the children's 1000 allocations"
+is "$(jqr "$c.allocs" $(rings))" $((20 * 50 + 10 + 20 * 10)) "merged: the parent's 10 + 200 replacements and the children's 1000 allocations"
 finish

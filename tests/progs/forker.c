@@ -2,8 +2,9 @@
  * the main thread forks CHILDREN children one after another. Each child
  * makes 50 allocations of 7000 bytes (a class nothing else here uses),
  * frees 20 of them and exits; a child that deadlocks is killed by the
- * parent's alarm and fails the run. The parent also holds 10 live blocks
- * of 7000 bytes across the forks: each child inherits them. */
+ * parent's alarm and fails the run. The parent holds 10 live blocks of
+ * 7000 bytes at each fork, and frees and replaces them as soon as fork()
+ * returns: each child must still inherit exactly those 10. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +60,10 @@ int main(int argc, char **argv)
         }
         if (pid == 0)
             child();
+        for (int i = 0; i < 10; i++)
+            free(held[i]);
+        for (int i = 0; i < 10; i++)
+            held[i] = malloc(SIZE);
         int status;
         waitpid(pid, &status, 0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -1,6 +1,6 @@
 /* mkring -- writes a valid ring file, for the shell tests of the reader.
  *
- *   mkring [-p PID] [-P PPID] [-f FORK_PARENT] [-s running|exited]
+ *   mkring [-p PID] [-P PPID] [-f FORK_PARENT] [-s running|exited|execed]
  *          [-k START_TICKS] [-V VERSION] [-t TITLE] FILE
  *
  * The ring is built by tests/ring_build.h, so its counters are known
@@ -28,7 +28,7 @@ static uint64_t number(const char *s, uint64_t max)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: mkring [-p PID] [-P PPID] [-f FORK_PARENT] [-s running|exited] "
+    fprintf(stderr, "usage: mkring [-p PID] [-P PPID] [-f FORK_PARENT] [-s running|exited|execed] "
                     "[-k START_TICKS] [-V VERSION] [-t TITLE] FILE\n");
     return 2;
 }
@@ -49,9 +49,14 @@ int main(int argc, char **argv)
         case 'V': s.version = (uint32_t)number(optarg, UINT32_MAX); break;
         case 't': s.title = optarg; break;
         case 's':
-            if (strcmp(optarg, "running") && strcmp(optarg, "exited"))
+            if (!strcmp(optarg, "running"))
+                s.state = RP_STATE_RUNNING;
+            else if (!strcmp(optarg, "exited"))
+                s.state = RP_STATE_EXITED;
+            else if (!strcmp(optarg, "execed"))
+                s.state = RP_STATE_EXECED;
+            else
                 return usage();
-            s.state = strcmp(optarg, "running") ? RP_STATE_EXITED : RP_STATE_RUNNING;
             break;
         default:
             return usage();

@@ -107,10 +107,14 @@ static void test_liveness(void)
     ok(load_spec(&s, &r) == 0 && r.liveness == RP_LIVE_RUNNING, "RUNNING and alive: running");
     rp_ring_free(&r);
     s.proc_start_ticks = ticks + 1;
-    ok(load_spec(&s, &r) == 0 && r.liveness == RP_LIVE_DIED, "RUNNING, pid alive but started at another time: died");
+    ok(load_spec(&s, &r) == 0 && r.liveness == RP_LIVE_DIED,
+       "RUNNING, pid alive but started at another time: died");
     rp_ring_free(&r);
     s.pid = RP_PID_MAX_LIMIT; /* above any pid_max in use */
     ok(load_spec(&s, &r) == 0 && r.liveness == RP_LIVE_DIED, "RUNNING, pid gone: died");
+    rp_ring_free(&r);
+    s.state = RP_STATE_EXECED;
+    ok(load_spec(&s, &r) == 0 && r.liveness == RP_LIVE_EXECED, "EXECED: execed");
     rp_ring_free(&r);
 }
 
@@ -128,8 +132,8 @@ static void test_valid_variants(void)
     rp_ring_free(&r);
     s = rb_default_spec();
     s.title = "evil\033]0;title\007";
-    ok(load_spec(&s, &r) == 0 && strcmp(r.title, "evil?]0;title?") == 0, "control bytes in a title are replaced: %s",
-       r.title);
+    ok(load_spec(&s, &r) == 0 && strcmp(r.title, "evil?]0;title?") == 0,
+       "control bytes in a title are replaced: %s", r.title);
     rp_ring_free(&r);
 
     unsigned char *b = fresh_copy();
@@ -144,7 +148,8 @@ static void test_valid_variants(void)
 
 static void test_truncated(void)
 {
-    size_t cuts[] = { 1, 15, 16, 19, 20, 31, 32, RP_HEADER_SIZE - 1, RP_HEADER_SIZE, RP_HEADER_SIZE + 1, valid_len - 1 };
+    size_t cuts[] = { 1, 15, 16, 19, 20, 31, 32,
+                      RP_HEADER_SIZE - 1, RP_HEADER_SIZE, RP_HEADER_SIZE + 1, valid_len - 1 };
     size_t bad = 0, first_bad = 0;
     expect_fail_len(valid, 0, "empty file", "empty");
     for (size_t len = 512; len < valid_len; len += 512) {
@@ -195,7 +200,7 @@ static const struct field_case field_cases[] = {
     { "file_size larger", FIELD(file_size), 1048576, "truncated: header says 1048576 bytes" },
     { "file_size smaller", FIELD(file_size), 4096, "size mismatch: header says 4096 bytes" },
     { "state 0", FIELD(state), 0, "bad state 0" },
-    { "state 3", FIELD(state), 3, "bad state 3" },
+    { "state 4", FIELD(state), 4, "bad state 4" },
     { "allocator 0", FIELD(allocator), 0, "bad allocator" },
     { "allocator 7", FIELD(allocator), 7, "bad allocator" },
     { "usable_method 9", FIELD(usable_method), 9, "bad usable_method" },
@@ -378,15 +383,16 @@ static void test_files(void)
     uint64_t odd = 1;
     ok(pwrite(fd, &odd, sizeof odd, offsetof(struct rp_header, fold_seq)) == sizeof odd, "fold_seq made odd");
     close(fd);
-    ok(rp_ring_load(path, &r, err, sizeof err) == 0 && r.inconsistent, "a ring mid-fold loads, marked inconsistent");
+    ok(rp_ring_load(path, &r, err, sizeof err) == 0 && r.inconsistent,
+       "a ring mid-fold loads, marked inconsistent");
     rp_ring_free(&r);
 
     ok(truncate(path, 4096) == 0, "file truncated to its header");
     ok(rp_ring_load(path, &r, err, sizeof err) != 0 && strstr(err, "truncated: header says"),
        "truncated file refused: %s", err);
     ok(rp_ring_load(dir, &r, err, sizeof err) != 0 && strstr(err, "is a directory"), "a directory: %s", err);
-    ok(mkfifo(fifo, 0600) == 0 && rp_ring_load(fifo, &r, err, sizeof err) != 0 && strstr(err, "not a regular file"),
-       "a FIFO, without blocking: %s", err);
+    ok(mkfifo(fifo, 0600) == 0 && rp_ring_load(fifo, &r, err, sizeof err) != 0 &&
+       strstr(err, "not a regular file"), "a FIFO, without blocking: %s", err);
     ok(rp_ring_load("/dev/zero", &r, err, sizeof err) != 0 && strstr(err, "not a regular file"),
        "/dev/zero: %s", err);
     ok(rp_ring_load("/nonexistent/x.ring", &r, err, sizeof err) != 0 && strstr(err, "No such file"),
