@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #include "allocator.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -189,6 +191,15 @@ static void reqprof_start(void)
     rp_self.busy = 0;
 }
 
+/* Marks the ring as ended by exit. */
+static void mark_exited(struct rp_ring *r)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->hdr->end_real_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    __atomic_store_n(&r->hdr->state, RP_STATE_EXITED, __ATOMIC_RELEASE);
+}
+
 __attribute__((destructor))
 static void reqprof_exit(void)
 {
@@ -198,9 +209,27 @@ static void reqprof_exit(void)
     int busy = rp_self.busy;
     rp_self.busy = 1;
     take_sample(1);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    r->hdr->end_real_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    __atomic_store_n(&r->hdr->state, RP_STATE_EXITED, __ATOMIC_RELEASE);
+    mark_exited(r);
     rp_self.busy = busy;
+}
+
+/* A process that leaves through _exit() (shells do) runs no destructor,
+ * so its ring is marked here. _exit() may be called from a signal
+ * handler that interrupted malloc, so no sample is taken (mallinfo2
+ * could wait for a lock the interrupted call holds). A vfork()ed child
+ * shares its parent's memory, ring included: its pid tells it apart. */
+__attribute__((visibility("default")))
+void _exit(int status)
+{
+    struct rp_ring *r = rp_current_ring();
+    if (r && r->hdr->pid == (uint32_t)getpid())
+        mark_exited(r);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+__attribute__((visibility("default")))
+void _Exit(int status)
+{
+    _exit(status);
 }

@@ -34,7 +34,8 @@ static void usage(FILE *out)
           "  -q, --quiet           do not say where the rings are\n"
           "  -h, --help            this text\n"
           "  -V, --version         reqprof's version\n"
-          "Environment: REQPROF_LIB overrides the path of libreqprof.so.\n", out);
+          "Environment: REQPROF_LIB overrides the path of libreqprof.so (default: the one\n"
+          "built beside this reqprof, else the installed " REQPROF_LIBDIR "/libreqprof.so).\n", out);
 }
 
 static void die(const char *what, const char *detail)
@@ -54,13 +55,23 @@ static void set_checked(const char *var, const char *value, uint64_t min, uint64
     setenv(var, value, 1);
 }
 
+/* $REQPROF_LIB; else, for a launcher run from its build tree, the
+ * library built beside it; else the installed one. */
 static const char *library_path(void)
 {
+    static char path[4096];
     const char *lib = getenv("REQPROF_LIB");
-    static char installed[4096];
     if (!lib || !*lib) {
-        snprintf(installed, sizeof installed, "%s/libreqprof.so", REQPROF_LIBDIR);
-        lib = installed;
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+        char *slash = n > 0 ? memrchr(path, '/', (size_t)n) : NULL;
+        if (slash) {
+            strcpy(slash, "/.libs/libreqprof.so");
+            lib = path;
+        }
+        if (!lib || access(lib, R_OK) < 0) {
+            snprintf(path, sizeof path, "%s/libreqprof.so", REQPROF_LIBDIR);
+            lib = path;
+        }
     }
     if (access(lib, R_OK) < 0)
         die("cannot read the preload library (set REQPROF_LIB)", lib);

@@ -39,4 +39,6 @@ reqprof -q -d "$dir/kids" -- sh -c "'$PROGS/known_allocs' 3 >/dev/null; '$PROGS/
 n=$(ls "$dir/kids"/*.ring | wc -l)
 [ "$n" -ge 3 ]
 ok $? "a shell and the programs it runs each get a ring ($n)"
+is "$(reqprof-report --json "$dir/kids" | jq -r '[.processes[].state | select(. != "exited" and . != "execed")] | length')" 0 \
+   "none reads as died: the shell's _exit and exec are recorded"
 finish
