@@ -44,12 +44,12 @@ enum rp_usable_method rp_next_usable_method(void);
 static inline size_t rp_glibc_usable(const void *p)
 {
     size_t word = ((const size_t *)p)[-1];
-    return (word & ~(size_t)7) - ((word & 2) ? 16 : 8);
+    return (word & ~(size_t)7) - 8 - ((word & 2) << 2); /* 8 more for a mmapped chunk */
 }
 
 static inline size_t rp_usable(void *p)
 {
-    return rp_next_is_glibc ? rp_glibc_usable(p) : rp_next.malloc_usable_size(p);
+    return __builtin_expect(rp_next_is_glibc, 1) ? rp_glibc_usable(p) : rp_next.malloc_usable_size(p);
 }
 
 #endif

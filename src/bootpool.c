@@ -3,33 +3,26 @@
 #include <stdint.h>
 #include "bootpool.h"
 
-#define POOL_SIZE (256 * 1024)
 #define HDR 16 /* keeps blocks 16-aligned, as malloc's are */
 
-static unsigned char pool[POOL_SIZE] __attribute__((aligned(64)));
+unsigned char rp_boot_pool[RP_BOOT_POOL_SIZE] __attribute__((aligned(64)));
 static size_t pool_used;
 
 void *rp_boot_alloc(size_t size, size_t align)
 {
     if (align < HDR)
         align = HDR;
-    if (align > 4096 || (align & (align - 1)) || size > POOL_SIZE)
+    if (align > 4096 || (align & (align - 1)) || size > RP_BOOT_POOL_SIZE)
         return NULL;
     size_t used = __atomic_load_n(&pool_used, __ATOMIC_RELAXED), start, end;
     do {
         start = (used + HDR + align - 1) & ~(align - 1);
         end = start + ((size + HDR - 1) & ~(size_t)(HDR - 1));
-        if (end > POOL_SIZE)
+        if (end > RP_BOOT_POOL_SIZE)
             return NULL;
     } while (!__atomic_compare_exchange_n(&pool_used, &used, end, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    *(size_t *)(pool + start - sizeof(size_t)) = end - start;
-    return pool + start;
-}
-
-int rp_boot_owns(const void *p)
-{
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)pool;
-    return a >= lo && a < lo + POOL_SIZE;
+    *(size_t *)(rp_boot_pool + start - sizeof(size_t)) = end - start;
+    return rp_boot_pool + start;
 }
 
 size_t rp_boot_size(const void *p)

@@ -21,9 +21,9 @@ static inline unsigned rp_class_of(size_t u)
         return u > 8;
     if (u > ((size_t)1 << RP_CLASS_MAX_LG))
         return RP_NCLASSES - 1;
-    unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)(u - 1)); /* 2^k < u <= 2^(k+1) */
-    unsigned sub = (unsigned)((u - 1) >> (k - 2)) & 3u;
-    return 2 + 4 * (k - 4) + sub;
+    size_t x = u - 1;
+    unsigned k = 63u ^ (unsigned)__builtin_clzll((unsigned long long)x); /* 2^k <= x < 2^(k+1): one bsr */
+    return 4 * k - 14 + ((unsigned)(x >> (k - 2)) & 3u); /* 2 + 4 * (k - 4) + quarter */
 }
 
 /* Fills upper[RP_NCLASSES] with each class's largest size; the last is UINT64_MAX. */

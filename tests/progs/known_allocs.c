@@ -3,12 +3,14 @@
  * for them, using malloc_usable_size() as the reference for usable bytes.
  * Each round leaves one 24-byte block live. The tests subtract a run with
  * ROUNDS=0, which makes the same incidental calls (stdio, start-up). */
+#include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static long allocs, frees, reallocs;
+static long allocs, frees, reallocs, failed, errno_changed;
 static unsigned long long req, usable, freed, live_bytes;
 static void *keep[1 << 16];
 
@@ -59,13 +61,20 @@ int main(int argc, char **argv)
         freed += malloc_usable_size(p[1]);
         p[1] = got(realloc(p[1], 2000), 2000);
         free(NULL); /* not a free */
+        /* reqprof leaves errno alone: set by the allocator on failure, untouched otherwise */
+        errno = 1234;
+        drop(got(malloc(40), 40));
+        errno_changed += errno != 1234;
+        if (malloc(SIZE_MAX / 2) != NULL || errno != ENOMEM)
+            errno_changed++;
+        failed++;
         keep[r] = p[0];
         live_bytes += malloc_usable_size(p[0]);
         for (int i = 1; i <= 10; i++)
             drop(p[i]);
     }
-    printf("allocs=%ld frees=%ld reallocs=%ld req_bytes=%llu usable_bytes=%llu freed_bytes=%llu "
-           "live_blocks=%ld live_bytes=%llu\n",
-           allocs, frees, reallocs, req, usable, freed, rounds, live_bytes);
+    printf("allocs=%ld frees=%ld reallocs=%ld failed=%ld req_bytes=%llu usable_bytes=%llu "
+           "freed_bytes=%llu live_blocks=%ld live_bytes=%llu errno_changed=%ld\n",
+           allocs, frees, reallocs, failed, req, usable, freed, rounds, live_bytes, errno_changed);
     return 0;
 }
