@@ -136,9 +136,11 @@ static int parse_options(int argc, char **argv, struct options *o)
         case ':':
             return usage_error("option '%s' needs an argument", argv[optind - 1]);
         default:
-            if (optopt)
-                return usage_error("unknown option '-%c'", optopt);
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            /* getopt_long sets optopt to the long option's letter when it
+             * refuses "--json=1": name what was written instead */
+            if (strncmp(argv[optind - 1], "--", 2) == 0)
+                return usage_error("unknown option, or an argument it does not take: '%s'", argv[optind - 1]);
+            return usage_error("unknown option '-%c'", optopt);
         }
     }
     o->paths = argv + optind;
