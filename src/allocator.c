@@ -46,6 +46,7 @@ int rp_next_resolve(void)
     n.free_sized = (void (*)(void *, size_t))next_sym("free_sized");
     n.free_aligned_sized = (void (*)(void *, size_t, size_t))next_sym("free_aligned_sized");
 
+    dlerror(); /* the optional symbols that are missing must not leave the host a stale error */
     if (!n.malloc || !n.free || !n.calloc || !n.realloc || !n.memalign || !n.posix_memalign
         || !n.aligned_alloc || !n.malloc_usable_size) {
         failed = 1;

@@ -34,7 +34,7 @@ void free_aligned_sized(void *p, size_t align, size_t size);
 /* Whether the next allocator is unknown still: the caller uses the pool. */
 static inline int not_ready(void)
 {
-    return unlikely(!__atomic_load_n(&rp_next.malloc, __ATOMIC_RELAXED)) && rp_next_resolve() < 0;
+    return unlikely(!__atomic_load_n(&rp_next.malloc, __ATOMIC_ACQUIRE)) && rp_next_resolve() < 0;
 }
 
 static inline void *count_alloc(void *p, size_t req)

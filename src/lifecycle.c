@@ -6,6 +6,7 @@
  * the sampler thread and at exit under a spin lock, which a fork()ed
  * child re-creates unlocked along with everything else.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -89,7 +90,7 @@ static void take_sample(int final)
         return;
     }
     exited = final;
-    rp_sample_take(&ring, &s);
+    rp_sample_take(&ring, &s, final);
     rp_proc_title(ring.hdr->title, sizeof ring.hdr->title);
     rp_series_append(&ring, &s, final);
     __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
@@ -109,6 +110,10 @@ static void *sampler_main(void *arg)
         interval.tv_nsec = (long)(settings.interval_ms % 1000) * 1000000L;
         if (rp_current_ring())
             take_sample(0);
+        /* main may have called pthread_exit: when every host thread has
+         * gone, glibc would end the process; this thread must not keep it */
+        if (rp_proc_last_thread())
+            exit(0);
     }
     return arg;
 }
@@ -166,6 +171,7 @@ static void after_fork_child(void)
     struct rp_ring parent = ring;
     if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != ON)
         return;
+    int saved_errno = errno;
     rp_shards_after_fork(); /* first: from here on, no count lands in the parent's ring */
     rp_self.busy = 1;
     sample_lock = 0;
@@ -178,6 +184,7 @@ static void after_fork_child(void)
     if (state == ON)
         start_sampler();
     rp_self.busy = 0;
+    errno = saved_errno;
 }
 
 __attribute__((constructor))
@@ -204,7 +211,8 @@ __attribute__((destructor))
 static void reqprof_exit(void)
 {
     struct rp_ring *r = rp_current_ring();
-    if (!r)
+    /* a vfork()ed child or a _Fork() child shares or copied the parent's ring */
+    if (!r || r->hdr->pid != (uint32_t)getpid())
         return;
     int busy = rp_self.busy;
     rp_self.busy = 1;

@@ -46,7 +46,7 @@ static void read_heap(struct rp_sample *s)
 #endif
 }
 
-void rp_sample_take(struct rp_ring *r, struct rp_sample *out)
+void rp_sample_take(struct rp_ring *r, struct rp_sample *out, int final)
 {
     struct rp_totals t;
     struct timespec ts;
@@ -61,5 +61,12 @@ void rp_sample_take(struct rp_ring *r, struct rp_sample *out)
     out->live_blocks = t.live_blocks;
     out->allocs = t.allocs;
     out->frees = t.frees;
-    read_heap(out);
+    if (final) {
+        out->heap_mapped = r->hdr->last.heap_mapped;
+        out->heap_in_use = r->hdr->last.heap_in_use;
+        out->heap_free = r->hdr->last.heap_free;
+        out->heap_releasable = r->hdr->last.heap_releasable;
+    } else {
+        read_heap(out);
+    }
 }

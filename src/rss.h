@@ -7,6 +7,9 @@
 
 #include "ring.h"
 
-void rp_sample_take(struct rp_ring *r, struct rp_sample *out);
+/* With final set, the allocator is not asked (exit() may run in a signal
+ * handler that interrupted malloc, whose arena lock mallinfo2 would wait
+ * for): the heap figures are those of the previous sample. */
+void rp_sample_take(struct rp_ring *r, struct rp_sample *out, int final);
 
 #endif

@@ -7,6 +7,7 @@
  * slots as it has threads at once. Folding is guarded by fold_seq in the
  * header so a reader never sums a shard both in its slot and in RETIRED.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -64,6 +65,7 @@ static unsigned char *slow_shard(int *shared)
     *shared = 0;
     if (rp_self.busy)
         return NULL;
+    int saved_errno = errno; /* starting reqprof makes system calls */
     rp_self.busy = 1;
     r = rp_active_ring();
     unsigned char *s = NULL;
@@ -74,6 +76,7 @@ static unsigned char *slow_shard(int *shared)
         *shared = 1;
     }
     rp_self.busy = 0;
+    errno = saved_errno;
     return s;
 }
 

@@ -100,7 +100,7 @@ is "$(jq -r '[(.processes | length), (.errors | length)] | join(" ")' "$WORK/out
 
 # ---- usage ----
 run --bogus
-expect 2 "unknown option '--bogus' (try 'reqprof-report --help')" "unknown option"
+expect 2 "unknown option, or an argument it does not take: '--bogus' (try 'reqprof-report --help')" "unknown option"
 run -x
 expect 2 "unknown option '-x'" "unknown short option"
 run --pid abc
