@@ -198,9 +198,11 @@ static void reqprof_start(void)
     rp_self.busy = 0;
 }
 
-/* Marks the ring as ended by exit. */
+/* Marks the ring as ended by exit, or removes it if it holds nothing. */
 static void mark_exited(struct rp_ring *r)
 {
+    if (rp_ring_remove_if_idle_child(r))
+        return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     r->hdr->end_real_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

@@ -178,14 +178,14 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
 
 int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork_parent)
 {
-    char path[RP_PATH_LEN + RP_NAME_LEN];
+    char *path = r->path;
     const char *prog = program_name();
     struct layout l = plan(s);
 
     memset(r, 0, sizeof *r);
     if (ensure_dir(s->dir) < 0)
         return -1;
-    int fd = open_new_ring(s->dir, prog, path, sizeof path);
+    int fd = open_new_ring(s->dir, prog, path, sizeof r->path);
     if (fd < 0) {
         rp_log("cannot create a ring in ", s->dir, ": ", strerrordesc_np(errno), NULL);
         return -1;
@@ -205,6 +205,15 @@ int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork
     r->hdr = base;
     write_header(r, &l, prog, fork_parent, s);
     return 0;
+}
+
+int rp_ring_remove_if_idle_child(const struct rp_ring *r)
+{
+    struct rp_totals t;
+    if (!r->hdr->fork_parent)
+        return 0;
+    rp_ring_sum(r->hdr, r->base, NULL, &t);
+    return t.allocs == 0 && t.frees == 0 && unlink(r->path) == 0;
 }
 
 void rp_ring_unmap(struct rp_ring *r)

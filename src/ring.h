@@ -12,6 +12,7 @@ struct rp_ring {
     unsigned char *base;
     size_t size;
     struct rp_header *hdr;
+    char path[RP_PATH_LEN + RP_NAME_LEN];
 };
 
 /* Creates DIR/PROG.PID.ring (PROG.PID.N.ring when that name is taken),
@@ -21,6 +22,11 @@ struct rp_ring {
 int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork_parent);
 
 void rp_ring_unmap(struct rp_ring *r);
+
+/* At exit: a fork()ed child that made no call of its own (prefork
+ * servers and scripts make many) would leave a ring holding only its
+ * inheritance; it is removed. Returns whether it was. Signal-safe. */
+int rp_ring_remove_if_idle_child(const struct rp_ring *r);
 
 static inline unsigned char *rp_ring_shard(const struct rp_ring *r, uint32_t slot)
 {

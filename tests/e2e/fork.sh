@@ -23,4 +23,9 @@ is "$bad" 0 "each child: forked from the parent, 50 allocs, 20 frees, 10 inherit
 pc=$(reqprof-report --json --pid "$parent" | jq -r '.processes | length')
 is "$pc" 21 "reqprof-report --pid PARENT finds the parent and its children"
 is "$(jqr "$c.allocs" $(rings))" $((20 * 50 + 10 + 20 * 10)) "merged: the parent's 10 + 200 replacements and the children's 1000 allocations"
+
+rm -f "$REQPROF_DIR"/*.ring
+preloaded "$PROGS/idle_forks"
+ok $? "idle_forks runs"
+is "$(rings | wc -l)" 2 "children that made no call leave no ring; the parent and the child that did keep theirs"
 finish
