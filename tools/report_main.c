@@ -65,7 +65,7 @@ static void usage(FILE *f)
         "  --pid PID   the rings of process PID and of its descendants (nginx's\n"
         "              master and workers); may be given more than once\n"
         "  --dir DIR   where --pid and the default look (default: $REQPROF_DIR,\n"
-        "              else " RP_DEFAULT_RING_DIR ")\n"
+        "              else " RP_DEFAULT_DIR ")\n"
         "  --json      print JSON instead of text\n"
         "  --help      print this help\n"
         "  --version   print the version\n"

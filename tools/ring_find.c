@@ -24,7 +24,7 @@
 const char *rp_ring_dir(void)
 {
     const char *dir = getenv("REQPROF_DIR");
-    return dir && *dir ? dir : RP_DEFAULT_RING_DIR;
+    return dir && *dir ? dir : RP_DEFAULT_DIR;
 }
 
 static int same_file(const struct rp_found *f, const char *path, const struct stat *st)

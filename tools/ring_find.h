@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "settings.h"
 
-#define RP_DEFAULT_RING_DIR "/dev/shm/reqprof"
 
 struct rp_found {
     char *path;
@@ -26,7 +26,7 @@ struct rp_pathlist {
     size_t n, cap;
 };
 
-/* $REQPROF_DIR when set and not empty, else RP_DEFAULT_RING_DIR. */
+/* $REQPROF_DIR when set and not empty, else RP_DEFAULT_DIR (settings.h). */
 const char *rp_ring_dir(void);
 
 /* Add the *.ring regular files in dir, sorted by name. Returns 0, or -1
