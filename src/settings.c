@@ -87,17 +87,26 @@ static uint64_t number_setting(rp_getenv_fn get, const char *name, uint64_t min,
     return dflt;
 }
 
+static int bool_setting(rp_getenv_fn get, const char *name, int dflt)
+{
+    const char *v = get(name);
+    int out;
+    if (!v)
+        return dflt;
+    if (rp_parse_bool(v, &out) == 0)
+        return out;
+    reject(name, v, "a yes/no value (1, 0, yes, no, true, false, on, off)", dflt ? "1" : "0");
+    return dflt;
+}
+
 void rp_settings_load(struct rp_settings *s, rp_getenv_fn get)
 {
     const char *v;
-    int off = 0;
 
     memset(s, 0, sizeof *s);
-    if ((v = get("REQPROF_OFF")) && rp_parse_bool(v, &off) < 0) {
-        reject("REQPROF_OFF", v, "a yes/no value (1, 0, yes, no, true, false, on, off)", "0");
-        off = 0;
-    }
-    s->enabled = !off;
+    s->enabled = !bool_setting(get, "REQPROF_OFF", 0);
+    s->http_detect = bool_setting(get, "REQPROF_HTTP", 1);
+    s->route_paths = bool_setting(get, "REQPROF_PATHS", 1);
 
     v = get("REQPROF_DIR");
     if (v && *v && !rp_valid_dir(v)) {
@@ -112,4 +121,8 @@ void rp_settings_load(struct rp_settings *s, rp_getenv_fn get)
         RP_DEFAULT_RING_SIZE, "a size from 64K to 1G (bytes, or with a K, M or G suffix)", rp_parse_size);
     s->threads = (uint32_t)number_setting(get, "REQPROF_THREADS", 1, 4096,
         RP_DEFAULT_THREADS, "a number of threads from 1 to 4096", rp_parse_uint);
+    s->routes = (uint32_t)number_setting(get, "REQPROF_ROUTES", 2, 65536,
+        RP_DEFAULT_ROUTES, "a number of routes from 2 to 65536", rp_parse_uint);
+    s->records = (uint32_t)number_setting(get, "REQPROF_RECORDS", 1, 1 << 20,
+        RP_DEFAULT_RECORDS, "a number of records from 1 to 1048576", rp_parse_uint);
 }

@@ -5,6 +5,10 @@
  *   REQPROF_INTERVAL_MS=N    RSS / allocator sampling interval, 0 = only at exit
  *   REQPROF_RING_SIZE=N[KMG] size of each ring file
  *   REQPROF_THREADS=N        threads counted in a shard of their own
+ *   REQPROF_HTTP=0           do not look for HTTP/1.x requests on accepted connections
+ *   REQPROF_PATHS=0          HTTP route tags hold the method only, no path (privacy)
+ *   REQPROF_ROUTES=N         route table slots
+ *   REQPROF_RECORDS=N        request records kept (the newest)
  *
  * A value that does not parse or is out of range is reported in one line
  * on stderr and the default is used: a typo must never stop the host.
@@ -17,8 +21,10 @@
 
 #define RP_DEFAULT_DIR          "/dev/shm/reqprof"
 #define RP_DEFAULT_INTERVAL_MS  1000
-#define RP_DEFAULT_RING_SIZE    (1u << 20)
+#define RP_DEFAULT_RING_SIZE    (4u << 20)
 #define RP_DEFAULT_THREADS      64
+#define RP_DEFAULT_ROUTES       256
+#define RP_DEFAULT_RECORDS      4096
 
 struct rp_settings {
     int      enabled;
@@ -26,6 +32,10 @@ struct rp_settings {
     uint32_t interval_ms;
     uint64_t ring_size;
     uint32_t threads;
+    int      http_detect;
+    int      route_paths;
+    uint32_t routes;
+    uint32_t records;
 };
 
 typedef const char *(*rp_getenv_fn)(const char *name);
