@@ -40,7 +40,7 @@ static inline int not_ready(void)
 static inline void *count_alloc(void *p, size_t req)
 {
     if (__builtin_expect(p != NULL, 1))
-        rp_count_alloc(rp_usable(p), req);
+        rp_count_alloc(p, rp_usable(p), req);
     else
         rp_count_failed();
     return p;
@@ -48,7 +48,7 @@ static inline void *count_alloc(void *p, size_t req)
 
 static inline void count_free(void *p)
 {
-    rp_count_free(rp_usable(p));
+    rp_count_free(p, rp_usable(p));
 }
 
 static size_t page_size(void)
@@ -109,11 +109,11 @@ EXPORT void *realloc(void *p, size_t size)
     size_t old = rp_usable(p);
     void *q = rp_next.realloc(p, size);
     if (q) {
-        rp_count_free(old);
-        rp_count_alloc(rp_usable(q), size);
+        rp_count_free(p, old);
+        rp_count_alloc(q, rp_usable(q), size);
         rp_count_realloc();
     } else if (size == 0) {
-        rp_count_free(old); /* glibc's realloc(p, 0) frees p and returns NULL */
+        rp_count_free(p, old); /* glibc's realloc(p, 0) frees p and returns NULL */
     } else {
         rp_count_failed();
     }
@@ -141,7 +141,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
     }
     int err = rp_next.posix_memalign(out, align, size);
     if (err == 0)
-        rp_count_alloc(rp_usable(*out), size);
+        rp_count_alloc(*out, rp_usable(*out), size);
     else
         rp_count_failed();
     return err;

@@ -16,9 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "allocator.h"
+#include "conn.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "procfs.h"
+#include "request.h"
 #include "ring_sum.h"
 #include "rss.h"
 #include "series.h"
@@ -53,6 +55,7 @@ static int start(void)
         rp_log("cannot create a pthread key; counting off", NULL);
         return OFF;
     }
+    rp_conn_settings(settings.http_detect, settings.route_paths);
     return ON;
 }
 
@@ -152,7 +155,14 @@ static void before_fork(void)
     int busy = rp_self.busy;
     rp_self.busy = 1;
     rp_shards_sum(&ring, live_at_fork, &t);
+    rp_requests_before_fork();
     rp_self.busy = busy;
+}
+
+static void after_fork_parent(void)
+{
+    if (rp_current_ring())
+        rp_requests_after_fork_parent();
 }
 
 static void write_inherited(void)
@@ -177,9 +187,12 @@ static void after_fork_child(void)
     sample_lock = 0;
     if (rp_ring_create(&ring, &settings, parent.hdr->pid) < 0) {
         state = OFF;
+        rp_conn_settings(0, 0);
     } else {
         write_inherited();
     }
+    rp_requests_after_fork_child();
+    rp_conns_after_fork_child();
     rp_ring_unmap(&parent);
     if (state == ON)
         start_sampler();
@@ -192,7 +205,7 @@ static void reqprof_start(void)
 {
     rp_self.busy = 1;
     if (rp_active_ring()) {
-        pthread_atfork(before_fork, NULL, after_fork_child);
+        pthread_atfork(before_fork, after_fork_parent, after_fork_child);
         start_sampler();
     }
     rp_self.busy = 0;
@@ -218,6 +231,8 @@ static void reqprof_exit(void)
         return;
     int busy = rp_self.busy;
     rp_self.busy = 1;
+    rp_conn_settings(0, 0);   /* what runs after us (other destructors) opens no request */
+    rp_requests_at_exit();
     take_sample(1);
     mark_exited(r);
     rp_self.busy = busy;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "procfs.h"
 #include "ring_sum.h"
+#include "request.h"
 #include "ring.h"
 #include "sizeclass.h"
 
@@ -106,9 +107,11 @@ static int open_new_ring(const char *dir, const char *prog, char *path, size_t c
     return -1;
 }
 
+#define MARKS 64
+
 struct layout {
-    uint64_t class_off, shard_off, series_off, size;
-    uint32_t nshards, shard_size, series_cap;
+    uint64_t class_off, shard_off, route_off, record_off, mark_off, series_off, size;
+    uint32_t nshards, shard_size, route_size, series_cap;
 };
 
 static struct layout plan(const struct rp_settings *s)
@@ -118,13 +121,17 @@ static struct layout plan(const struct rp_settings *s)
     l.shard_off = round_up(l.class_off + RP_NCLASSES * sizeof(uint64_t), PAGE);
     l.nshards = RP_SHARD_FIRST_THREAD + s->threads;
     l.shard_size = RP_SHARD_HEAD_SIZE + RP_NCLASSES * RP_CLASS_COUNT_SIZE;
-    l.series_off = round_up(l.shard_off + (uint64_t)l.nshards * l.shard_size, PAGE);
+    l.route_off = round_up(l.shard_off + (uint64_t)l.nshards * l.shard_size, PAGE);
+    l.route_size = RP_ROUTE_HEAD_SIZE + RP_ROUTE_NHIST * RP_NCLASSES * sizeof(uint64_t);
+    l.record_off = round_up(l.route_off + (uint64_t)s->routes * l.route_size, PAGE);
+    l.mark_off = round_up(l.record_off + (uint64_t)s->records * sizeof(struct rp_record), PAGE);
+    l.series_off = round_up(l.mark_off + MARKS * sizeof(struct rp_mark), PAGE);
     l.size = round_up(s->ring_size, PAGE);
     uint64_t need = round_up(l.series_off + MIN_SAMPLES * sizeof(struct rp_sample), PAGE);
     if (l.size < need) {
-        char size[21], threads[21], grown[21];
-        rp_log("REQPROF_RING_SIZE=", rp_fmt_u64(size, s->ring_size), " cannot hold ",
-               rp_fmt_u64(threads, s->threads), " thread shards; using ", rp_fmt_u64(grown, need), NULL);
+        char size[21], grown[21];
+        rp_log("REQPROF_RING_SIZE=", rp_fmt_u64(size, s->ring_size), " cannot hold the thread shards,"
+               " routes and records asked for; using ", rp_fmt_u64(grown, need), NULL);
         l.size = need;
     }
     l.series_cap = (uint32_t)((l.size - l.series_off) / sizeof(struct rp_sample));
@@ -158,6 +165,20 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
     h->sample_size = sizeof(struct rp_sample);
     h->series_off = l->series_off;
     h->series_stride_ms = s->interval_ms;
+    h->route_cap = s->routes;
+    h->route_size = l->route_size;
+    h->route_off = l->route_off;
+    h->record_cap = s->records;
+    h->record_size = sizeof(struct rp_record);
+    h->record_off = l->record_off;
+    h->mark_cap = MARKS;
+    h->mark_size = sizeof(struct rp_mark);
+    h->mark_off = l->mark_off;
+    h->http_detect = (uint32_t)s->http_detect;
+    h->route_paths = (uint32_t)s->route_paths;
+    h->owner_slots = RP_OWNER_SLOTS;
+    rp_append((char *)(r->base + l->route_off), RP_ROUTE_LEN, "(other routes)");
+    h->routes_used = 1;
     rp_append(h->prog, sizeof h->prog, prog);
     ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
     h->exe[n > 0 ? n : 0] = '\0';

@@ -86,11 +86,11 @@ void rp_count_alloc_slow(size_t usable, size_t req)
     unsigned char *s = slow_shard(&shared);
     if (!s)
         return;
+    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
     if (!shared) {
-        rp_count_alloc(usable, req);
+        rp_shard_add_alloc(c, usable, req);
         return;
     }
-    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
     add64(&c->allocs, 1);
     add64(&c->req_bytes, req);
     add64(&c->usable_bytes, usable);
@@ -102,11 +102,11 @@ void rp_count_free_slow(size_t usable)
     unsigned char *s = slow_shard(&shared);
     if (!s)
         return;
+    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
     if (!shared) {
-        rp_count_free(usable);
+        rp_shard_add_free(c, usable);
         return;
     }
-    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
     add64(&c->frees, 1);
     add64(&c->freed_bytes, usable);
 }

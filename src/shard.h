@@ -6,6 +6,9 @@
  * size read and three increments on one cache line: no lock, no atomic
  * read-modify-write, no syscall. Readers sum the shards while we run.
  *
+ * When the thread serves a request (request.h), the call is also charged
+ * to it: one thread-local load and a predicted branch when it does not.
+ *
  * The rare cases take the slow path (shard.c): a thread's first call, the
  * calls made while reqprof itself is working (busy), a thread past its
  * exit destructor, more threads than slots (they share one shard updated
@@ -18,8 +21,11 @@
 #include "ring_format.h"
 #include "sizeclass.h"
 
+struct rp_req;
+
 struct rp_thread {
     unsigned char *shard;  /* this thread's own shard, or NULL: take the slow path */
+    struct rp_req *req;    /* the request this thread's calls are charged to, or NULL (request.h) */
     int busy;              /* reqprof is working on this thread: pass calls through uncounted */
     int exited;            /* the thread's exit destructor has released its shard */
 };
@@ -36,31 +42,47 @@ void rp_count_free_slow(size_t usable);
 void rp_count_failed(void);
 void rp_count_realloc(void);
 
-/* A block of `usable` bytes was handed out for a request of `req`. */
-static inline void rp_count_alloc(size_t usable, size_t req)
+static inline void rp_shard_add_alloc(struct rp_class_counts *c, size_t usable, size_t req)
 {
-    unsigned char *s = rp_self.shard;
-    if (__builtin_expect(s == NULL, 0)) {
-        rp_count_alloc_slow(usable, req);
-        return;
-    }
-    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
     c->allocs++;
     c->req_bytes += req;
     c->usable_bytes += usable;
 }
 
-/* A block of `usable` bytes was given back. */
-static inline void rp_count_free(size_t usable)
+static inline void rp_shard_add_free(struct rp_class_counts *c, size_t usable)
+{
+    c->frees++;
+    c->freed_bytes += usable;
+}
+
+void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);
+void rp_req_free(struct rp_req *q, const void *p, size_t usable);
+
+/* Block p of `usable` bytes was handed out for a request of `req` bytes. */
+static inline void rp_count_alloc(const void *p, size_t usable, size_t req)
+{
+    unsigned char *s = rp_self.shard;
+    unsigned cls = rp_class_of(usable);
+    if (__builtin_expect(s == NULL, 0)) {
+        rp_count_alloc_slow(usable, req);
+    } else {
+        rp_shard_add_alloc(rp_shard_class(s, cls), usable, req);
+    }
+    if (__builtin_expect(rp_self.req != NULL, 0))
+        rp_req_alloc(rp_self.req, p, cls, usable);
+}
+
+/* Block p of `usable` bytes was given back. */
+static inline void rp_count_free(const void *p, size_t usable)
 {
     unsigned char *s = rp_self.shard;
     if (__builtin_expect(s == NULL, 0)) {
         rp_count_free_slow(usable);
-        return;
+    } else {
+        rp_shard_add_free(rp_shard_class(s, rp_class_of(usable)), usable);
     }
-    struct rp_class_counts *c = rp_shard_class(s, rp_class_of(usable));
-    c->frees++;
-    c->freed_bytes += usable;
+    if (__builtin_expect(rp_self.req != NULL, 0))
+        rp_req_free(rp_self.req, p, usable);
 }
 
 /* Called once the ring exists: registers the thread-exit destructor. */

@@ -1,0 +1,365 @@
+/* conn.c -- see conn.h: the connection table and the turn-taking that
+ * turns socket calls into request boundaries. */
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include "conn.h"
+#include "http_parse.h"
+#include "request.h"
+#include "shard.h"
+
+#define CHUNK_BITS 8
+#define CHUNK_FDS (1 << CHUNK_BITS)
+#define MAX_CHUNKS 4096        /* descriptors up to 2^20 are followed */
+#define QUEUE_MAX 8            /* pipelined requests in flight on one connection */
+#define DONE_MAX 32            /* responses completed by a thread since it last waited */
+
+enum kind {
+    K_NONE = 0,
+    K_HTTP,                    /* accepted, HTTP/1.x so far */
+    K_IGNORED,                 /* accepted, but not HTTP, upgraded or shut down */
+    K_UPSTREAM,                /* connect()ed by this process */
+};
+
+struct queued {
+    struct rp_req *q;
+    uint64_t id;
+};
+
+struct conn {
+    uint8_t kind;
+    uint8_t seen_request;      /* a request line was seen: later garbage is a desync, not "not HTTP" */
+    uint8_t head_done;         /* the head request's response is complete */
+    uint8_t head_wrote;        /* bytes of a response were written for the head request */
+    uint8_t out_bad;           /* responses could not be framed: a read after a write ends a request */
+    uint8_t qhead, qlen;
+    uint64_t serial;
+    struct queued queue[QUEUE_MAX];
+    struct queued owner;       /* K_UPSTREAM: the request it works for */
+    struct rp_http_parser in, out;
+};
+
+int rp_http_on;
+static int route_paths = 1;
+static uint64_t conns_accepted;
+static struct conn *chunks[MAX_CHUNKS];
+
+static __thread struct queued done[DONE_MAX] __attribute__((tls_model("initial-exec")));
+static __thread unsigned ndone __attribute__((tls_model("initial-exec")));
+
+void rp_conn_settings(int detect, int paths)
+{
+    route_paths = paths;
+    __atomic_store_n(&rp_http_on, detect, __ATOMIC_RELEASE);
+}
+
+void rp_conn_api_used(void)
+{
+    __atomic_store_n(&rp_http_on, 0, __ATOMIC_RELEASE);
+}
+
+static struct conn *lookup(int fd)
+{
+    if (fd < 0 || fd >= MAX_CHUNKS * CHUNK_FDS)
+        return NULL;
+    struct conn *chunk = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
+    return chunk ? &chunk[fd & (CHUNK_FDS - 1)] : NULL;
+}
+
+/* The entry for fd, mapping its chunk if need be (at accept and connect
+ * only, never on the data path). Two threads mapping the same chunk at
+ * once: one wins, the other unmaps its own. */
+static struct conn *entry(int fd)
+{
+    struct conn *c = lookup(fd);
+    if (c || fd < 0 || fd >= MAX_CHUNKS * CHUNK_FDS)
+        return c;
+    void *m = mmap(NULL, CHUNK_FDS * sizeof(struct conn), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    struct conn *expect = NULL;
+    if (!__atomic_compare_exchange_n(&chunks[fd >> CHUNK_BITS], &expect, (struct conn *)m, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        munmap(m, CHUNK_FDS * sizeof(struct conn));
+    return lookup(fd);
+}
+
+static struct rp_req *valid(const struct queued *e)
+{
+    return rp_req_is(e->q, e->id) ? e->q : NULL;
+}
+
+static struct rp_req *head(const struct conn *c)
+{
+    return c->qlen ? valid(&c->queue[c->qhead]) : NULL;
+}
+
+static void pop(struct conn *c, enum rp_req_end why)
+{
+    struct queued *e = &c->queue[c->qhead];
+    struct rp_req *q = valid(e);
+    if (q) {
+        if (!c->head_done)
+            q->flags |= RP_REQ_NO_RESPONSE;
+        rp_req_end(q, e->id, why);
+    }
+    c->qhead = (uint8_t)((c->qhead + 1) % QUEUE_MAX);
+    c->qlen--;
+    c->head_done = 0;
+    c->head_wrote = 0;
+}
+
+static void end_all(struct conn *c, enum rp_req_end why)
+{
+    while (c->qlen)
+        pop(c, why);
+}
+
+/* The thread now serves c: charge its request, or none. */
+static void serve(const struct conn *c)
+{
+    rp_self.req = head(c);
+}
+
+static struct rp_req *current(void)
+{
+    struct rp_req *q = rp_self.req;
+    return q && q->state == RP_REQ_OPEN ? q : NULL;
+}
+
+void rp_conn_accepted(int fd)
+{
+    struct conn *c = entry(fd);
+    if (!c)
+        return;
+    if (c->kind == K_HTTP)      /* closed behind our back (close_range, dup2): what it had is over */
+        end_all(c, RP_END_CLOSE);
+    memset(c, 0, sizeof *c);
+    c->kind = K_HTTP;
+    c->serial = __atomic_add_fetch(&conns_accepted, 1, __ATOMIC_RELAXED);
+    rp_http_init(&c->in, RP_HTTP_REQUESTS);
+    rp_http_init(&c->out, RP_HTTP_RESPONSES);
+    rp_req_count(offsetof(struct rp_header, http_conns));
+}
+
+void rp_conn_connected(int fd)
+{
+    struct conn *c = entry(fd);
+    if (!c)
+        return;
+    if (c->kind == K_HTTP)
+        end_all(c, RP_END_CLOSE);
+    memset(c, 0, sizeof *c);
+    c->kind = K_UPSTREAM;
+    struct rp_req *q = current();
+    if (q)
+        c->owner = (struct queued){ q, q->id };
+}
+
+/* An upstream is used: for the request being served when it is written
+ * to (a pooled keep-alive upstream changes hands), else for its owner. */
+static void upstream_used(struct conn *c, int writing)
+{
+    struct rp_req *q = current();
+    if (writing && q) {
+        c->owner = (struct queued){ q, q->id };
+        return;
+    }
+    q = valid(&c->owner);
+    if (q)
+        rp_self.req = q;
+}
+
+void rp_conn_before_read(int fd)
+{
+    struct conn *c = lookup(fd);
+    if (!c || c->kind != K_HTTP || !c->qlen)
+        return;
+    if (c->head_done || (c->out_bad && c->head_wrote))
+        pop(c, RP_END_READ);
+}
+
+static void request_line(struct conn *c, int fd)
+{
+    if (c->qlen == QUEUE_MAX) {   /* a client pipelining deeper than we follow */
+        end_all(c, RP_END_CLOSE);
+        c->kind = K_IGNORED;
+        return;
+    }
+    struct rp_req *q = rp_req_begin(RP_SRC_HTTP);
+    if (!q)
+        return;
+    size_t len = route_paths ? c->in.start_len : c->in.method_len;
+    rp_req_set_route(q, c->in.start, len);
+    q->fd = fd;
+    q->conn = c->serial;
+    q->is_head = c->in.method_len == 4 && memcmp(c->in.start, "HEAD", 4) == 0;
+    c->queue[(c->qhead + c->qlen) % QUEUE_MAX] = (struct queued){ q, q->id };
+    c->qlen++;
+    c->seen_request = 1;
+}
+
+static void feed_in(struct conn *c, int fd, const char *p, size_t n)
+{
+    while (n && c->kind == K_HTTP) {
+        enum rp_http_event ev;
+        size_t used = rp_http_feed(&c->in, p, n, &ev);
+        p += used;
+        n -= used;
+        if (ev == RP_HTTP_START_LINE) {
+            request_line(c, fd);
+        } else if (ev == RP_HTTP_BAD) {
+            if (!c->seen_request)
+                rp_req_count(offsetof(struct rp_header, http_not_http));
+            c->kind = K_IGNORED;  /* requests already in flight still end at close */
+        }
+    }
+}
+
+static void response_event(struct conn *c, enum rp_http_event ev)
+{
+    struct rp_req *q = head(c);
+    switch (ev) {
+    case RP_HTTP_BEGIN:
+        if (c->head_done) {       /* the next pipelined request's response */
+            pop(c, RP_END_PIPELINED);
+            q = head(c);
+        }
+        c->out.no_body = q && q->is_head;
+        c->head_wrote = 1;
+        break;
+    case RP_HTTP_START_LINE:
+        if (q && !c->out.interim)
+            q->status = c->out.status;
+        break;
+    case RP_HTTP_DONE:
+        if (!q)
+            break;
+        c->head_done = 1;
+        if (ndone < DONE_MAX)
+            done[ndone++] = c->queue[c->qhead];
+        break;
+    default:
+        break;
+    }
+}
+
+static void feed_out(struct conn *c, const char *p, size_t n, int opaque)
+{
+    while (n && !c->out_bad) {
+        enum rp_http_event ev;
+        size_t used = opaque ? rp_http_skip(&c->out, n, &ev) : rp_http_feed(&c->out, p, n, &ev);
+        if (ev == RP_HTTP_BAD) {
+            c->out_bad = 1;
+            return;
+        }
+        if (!opaque)
+            p += used;
+        n -= used;
+        response_event(c, ev);
+    }
+}
+
+typedef void (*feed_fn)(struct conn *c, int fd, const char *p, size_t n);
+
+static void feed_out_fn(struct conn *c, int fd, const char *p, size_t n)
+{
+    (void)fd;
+    feed_out(c, p, n, 0);
+}
+
+static void feed_iov(struct conn *c, int fd, const struct iovec *iov, int iovcnt, size_t n, feed_fn feed)
+{
+    for (int i = 0; i < iovcnt && n; i++) {
+        size_t len = iov[i].iov_len < n ? iov[i].iov_len : n;
+        feed(c, fd, iov[i].iov_base, len);
+        n -= len;
+    }
+}
+
+void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+{
+    struct conn *c = lookup(fd);
+    if (!c || c->kind == K_NONE)
+        return;
+    if (c->kind == K_UPSTREAM) {
+        upstream_used(c, 0);
+        return;
+    }
+    if (c->kind == K_HTTP && n > 0)
+        feed_iov(c, fd, iov, iovcnt, (size_t)n, feed_in);
+    serve(c);
+}
+
+void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+{
+    struct conn *c = lookup(fd);
+    if (!c || c->kind == K_NONE)
+        return;
+    if (c->kind == K_UPSTREAM) {
+        upstream_used(c, 1);
+        return;
+    }
+    if (n > 0 && c->qlen) {
+        c->head_wrote = 1;
+        feed_iov(c, fd, iov, iovcnt, (size_t)n, feed_out_fn);
+    }
+    serve(c);
+}
+
+void rp_conn_sent_file(int fd, ssize_t n)
+{
+    struct conn *c = lookup(fd);
+    if (!c || c->kind != K_HTTP)
+        return;
+    if (n > 0 && c->qlen) {
+        c->head_wrote = 1;
+        feed_out(c, NULL, (size_t)n, 1);
+    }
+    serve(c);
+}
+
+void rp_conn_closing(int fd)
+{
+    struct conn *c = lookup(fd);
+    if (!c || c->kind == K_NONE)
+        return;
+    end_all(c, RP_END_CLOSE);
+    c->kind = K_NONE;
+}
+
+void rp_conn_shutdown(int fd, int how)
+{
+    struct conn *c = lookup(fd);
+    if (!c || c->kind == K_NONE || c->kind == K_UPSTREAM || how == SHUT_RD)
+        return;
+    end_all(c, RP_END_CLOSE);
+    c->kind = K_IGNORED;          /* what a lingering close still reads is not a request */
+}
+
+void rp_conn_idle(void)
+{
+    for (unsigned i = 0; i < ndone; i++) {
+        struct rp_req *q = valid(&done[i]);
+        struct conn *c = q ? lookup(q->fd) : NULL;
+        if (c && c->head_done && head(c) == q)
+            pop(c, RP_END_IDLE);
+    }
+    ndone = 0;
+    rp_self.req = NULL;
+}
+
+void rp_conns_after_fork_child(void)
+{
+    for (unsigned k = 0; k < MAX_CHUNKS; k++) {
+        struct conn *chunk = chunks[k];
+        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++) {
+            chunk[i].qlen = 0;
+            chunk[i].head_done = 0;
+            chunk[i].owner = (struct queued){ NULL, 0 };
+        }
+    }
+    ndone = 0;
+}

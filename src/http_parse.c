@@ -1,0 +1,339 @@
+/* http_parse.c -- see http_parse.h. A byte-at-a-time state machine for
+ * start lines and headers (a few hundred bytes a message), with bodies and
+ * chunk data skipped by count. Bare LF ends a line as CRLF does, and CR is
+ * otherwise ignored, as servers are lenient in what they accept.
+ */
+#include <string.h>
+#include "http_parse.h"
+
+enum state {
+    S_IDLE,         /* between messages: blank lines are skipped */
+    S_METHOD,
+    S_TARGET,
+    S_VERSION,      /* "HTTP/1." after the target */
+    S_STATUS_PROTO, /* "HTTP/1." opening a status line */
+    S_STATUS_VER,   /* the rest of the version, up to the space */
+    S_STATUS_CODE,
+    S_LINE_REST,    /* to the end of the start line */
+    S_HDR_START,
+    S_HDR_NAME,
+    S_HDR_VALUE,
+    S_BODY,
+    S_CHUNK_SIZE,
+    S_CHUNK_EXT,
+    S_CHUNK_DATA,
+    S_CHUNK_END,    /* the CRLF after chunk data */
+    S_TRAILER_START,
+    S_TRAILER_LINE,
+    S_UNTIL_CLOSE,  /* a response body that ends when the connection does */
+    S_BAD,
+};
+
+enum { H_CONTENT_LENGTH = 1, H_TRANSFER_ENCODING = 2 }; /* bits of .match while in a name */
+
+static const char *const interesting[] = { "content-length", "transfer-encoding" };
+static const char http1[] = "HTTP/1.";
+
+#define METHOD_MAX 20
+
+void rp_http_init(struct rp_http_parser *p, enum rp_http_dir dir)
+{
+    memset(p, 0, sizeof *p);
+    p->dir = (uint8_t)dir;
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static void start_message(struct rp_http_parser *p)
+{
+    rp_http_init(p, p->dir);
+    p->state = p->dir == RP_HTTP_REQUESTS ? S_METHOD : S_STATUS_PROTO;
+}
+
+static void append_start(struct rp_http_parser *p, char c)
+{
+    if (p->start_len + 1 < RP_ROUTE_LEN) {
+        p->start[p->start_len++] = c;
+        p->start[p->start_len] = '\0';
+    }
+}
+
+/* The blank line after the headers: what comes next, and whether the
+ * message is already complete. */
+static enum rp_http_event head_end(struct rp_http_parser *p)
+{
+    if (p->dir == RP_HTTP_RESPONSES) {
+        if (p->status == 101) {            /* upgraded: no longer HTTP */
+            p->state = S_BAD;
+            return RP_HTTP_DONE;
+        }
+        if (p->interim) {                  /* 100 Continue and friends: the real head follows */
+            p->state = S_IDLE;
+            return RP_HTTP_NONE;
+        }
+        if (p->no_body || p->status == 204 || p->status == 304) {
+            p->state = S_IDLE;
+            return RP_HTTP_DONE;
+        }
+    }
+    if (p->chunked) {
+        p->state = S_CHUNK_SIZE;
+        p->length = 0;
+        return RP_HTTP_NONE;
+    }
+    if (p->has_length && p->length > 0) {
+        p->state = S_BODY;
+        return RP_HTTP_NONE;
+    }
+    if (p->dir == RP_HTTP_RESPONSES && !p->has_length) {
+        p->state = S_UNTIL_CLOSE;
+        return RP_HTTP_NONE;
+    }
+    p->state = S_IDLE;
+    return RP_HTTP_DONE;
+}
+
+static enum rp_http_event bad(struct rp_http_parser *p)
+{
+    p->state = S_BAD;
+    return RP_HTTP_BAD;
+}
+
+static void header_name_char(struct rp_http_parser *p, char c)
+{
+    for (unsigned k = 0; k < 2; k++)
+        if ((p->match & (1u << k)) && (p->pos >= strlen(interesting[k]) || interesting[k][p->pos] != c))
+            p->match &= (uint8_t)~(1u << k);
+    if (p->pos < 255)
+        p->pos++;
+}
+
+/* A value byte of the header p->match names (after the name was matched,
+ * .match holds exactly one H_ bit, or 0 for a header we skip). */
+static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
+{
+    if (p->match == H_CONTENT_LENGTH) {
+        if (c >= '0' && c <= '9') {
+            if (p->length > (UINT64_MAX - 9) / 10)
+                return bad(p);
+            p->length = p->length * 10 + (uint64_t)(c - '0');
+            p->has_length = 1;
+        }
+    } else if (p->match == H_TRANSFER_ENCODING) {
+        static const char chunked[] = "chunked";
+        c = lower(c);
+        p->pos = c == chunked[p->pos] ? (uint8_t)(p->pos + 1) : (c == 'c');
+        if (p->pos == sizeof chunked - 1) {
+            p->chunked = 1;
+            p->pos = 0;
+        }
+    }
+    return RP_HTTP_NONE;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One byte of a start line or header block. */
+static enum rp_http_event step(struct rp_http_parser *p, char c)
+{
+    switch (p->state) {
+    case S_METHOD:
+        if (c == ' ' && p->start_len > 0) {
+            p->method_len = (uint8_t)p->start_len;
+            append_start(p, ' ');
+            p->state = S_TARGET;
+            p->match = 0;
+            return RP_HTTP_NONE;
+        }
+        if (((c >= 'A' && c <= 'Z') || c == '-' || c == '_') && p->start_len < METHOD_MAX) {
+            append_start(p, c);
+            return RP_HTTP_NONE;
+        }
+        return bad(p);
+    case S_TARGET:
+        if (c == ' ') {
+            p->state = S_VERSION;
+            p->pos = 0;
+        } else if ((unsigned char)c <= ' ' || c == 0x7f) {
+            return bad(p);
+        } else if (c == '?' || c == '#') {
+            p->match = 1; /* the query is not part of the route */
+        } else if (!p->match) {
+            append_start(p, c);
+        }
+        return RP_HTTP_NONE;
+    case S_VERSION:
+    case S_STATUS_PROTO:
+        if (c != http1[p->pos])
+            return bad(p);
+        if (++p->pos == sizeof http1 - 1)
+            p->state = p->state == S_VERSION ? S_LINE_REST : S_STATUS_VER;
+        return RP_HTTP_NONE;
+    case S_STATUS_VER:
+        if (c == ' ') {
+            p->state = S_STATUS_CODE;
+            p->pos = 0;
+        } else if (c < '0' || c > '9') {
+            return bad(p);
+        }
+        return RP_HTTP_NONE;
+    case S_STATUS_CODE:
+        if (c < '0' || c > '9')
+            return bad(p);
+        p->status = (uint16_t)(p->status * 10 + (c - '0'));
+        if (++p->pos == 3) {
+            p->interim = p->status >= 100 && p->status < 200;
+            p->state = S_LINE_REST;
+        }
+        return RP_HTTP_NONE;
+    case S_LINE_REST:
+        if (c == '\n') {
+            p->state = S_HDR_START;
+            return RP_HTTP_START_LINE;
+        }
+        return RP_HTTP_NONE;
+    case S_HDR_START:
+        if (c == '\r')
+            return RP_HTTP_NONE;
+        if (c == '\n')
+            return head_end(p);
+        p->state = S_HDR_NAME;
+        p->match = H_CONTENT_LENGTH | H_TRANSFER_ENCODING;
+        p->pos = 0;
+        __attribute__((fallthrough)); /* c is the name's first byte */
+    case S_HDR_NAME:
+        if (c == ':') {
+            unsigned k = 0;
+            while (k < 2 && !((p->match & (1u << k)) && p->pos == strlen(interesting[k])))
+                k++;
+            p->match = k < 2 ? (uint8_t)(1u << k) : 0;
+            if (p->match == H_CONTENT_LENGTH)
+                p->length = 0; /* the last Content-Length counts */
+            p->pos = 0;
+            p->state = S_HDR_VALUE;
+        } else if (c == '\n') {
+            return bad(p);
+        } else {
+            header_name_char(p, lower(c));
+        }
+        return RP_HTTP_NONE;
+    case S_HDR_VALUE:
+        if (c == '\n') {
+            p->state = S_HDR_START;
+            return RP_HTTP_NONE;
+        }
+        return header_value_char(p, c);
+    case S_CHUNK_SIZE: {
+        int v = hex_value(c);
+        if (v >= 0) {
+            if (p->length >> 59)
+                return bad(p);
+            p->length = p->length * 16 + (uint64_t)v;
+        } else if (c == ';' || c == ' ' || c == '\t') {
+            p->state = S_CHUNK_EXT;
+        } else if (c == '\n') {
+            p->state = p->length ? S_CHUNK_DATA : S_TRAILER_START;
+        } else if (c != '\r') {
+            return bad(p);
+        }
+        return RP_HTTP_NONE;
+    }
+    case S_CHUNK_EXT:
+        if (c == '\n')
+            p->state = p->length ? S_CHUNK_DATA : S_TRAILER_START;
+        return RP_HTTP_NONE;
+    case S_CHUNK_END:
+        if (c == '\n') {
+            p->state = S_CHUNK_SIZE;
+            p->length = 0;
+        } else if (c != '\r') {
+            return bad(p);
+        }
+        return RP_HTTP_NONE;
+    case S_TRAILER_START:
+        if (c == '\r')
+            return RP_HTTP_NONE;
+        if (c == '\n') {
+            p->state = S_IDLE;
+            return RP_HTTP_DONE;
+        }
+        p->state = S_TRAILER_LINE;
+        return RP_HTTP_NONE;
+    case S_TRAILER_LINE:
+        if (c == '\n')
+            p->state = S_TRAILER_START;
+        return RP_HTTP_NONE;
+    default:
+        return bad(p);
+    }
+}
+
+/* Body bytes, counted down in bulk. */
+static size_t take_body(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
+{
+    size_t take = p->length < n ? (size_t)p->length : n;
+    p->length -= take;
+    if (p->length == 0) {
+        if (p->state == S_BODY) {
+            p->state = S_IDLE;
+            *ev = RP_HTTP_DONE;
+        } else {
+            p->state = S_CHUNK_END;
+        }
+    }
+    return take;
+}
+
+size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+{
+    size_t i = 0;
+    *ev = RP_HTTP_NONE;
+    while (i < n) {
+        switch (p->state) {
+        case S_BAD:
+            *ev = RP_HTTP_BAD;
+            return n;
+        case S_UNTIL_CLOSE:
+            return n;
+        case S_IDLE:
+            if (buf[i] == '\r' || buf[i] == '\n') {
+                i++;
+                continue;
+            }
+            start_message(p);
+            *ev = RP_HTTP_BEGIN;
+            return i;
+        case S_BODY:
+        case S_CHUNK_DATA:
+            i += take_body(p, n - i, ev);
+            break;
+        default:
+            *ev = step(p, buf[i++]);
+            break;
+        }
+        if (*ev != RP_HTTP_NONE)
+            return *ev == RP_HTTP_BAD ? n : i;
+    }
+    return i;
+}
+
+size_t rp_http_skip(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
+{
+    *ev = RP_HTTP_NONE;
+    if (p->state == S_UNTIL_CLOSE || n == 0)
+        return n;
+    if (p->state == S_BODY || p->state == S_CHUNK_DATA)
+        return take_body(p, n, ev);
+    p->state = S_BAD;
+    *ev = RP_HTTP_BAD;
+    return n;
+}

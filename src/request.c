@@ -1,0 +1,453 @@
+/* request.c -- see request.h: the request pool, the charging of
+ * allocations and frees, and what a request's end writes into the ring.
+ *
+ * Locking: one spin lock guards the pool, the route index, records,
+ * route aggregates and marks; it is taken at a request's begin and end
+ * and never on the hot path. A thread that would take it twice (a
+ * signal handler that interrupted an end and ends a request of its own)
+ * drops its record instead and counts it in req_lost.
+ *
+ * The ring's record and route writes use the seqlock protocol of
+ * ring_format.h: seq odd, release fence, the fields, seq even (release).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "lifecycle.h"
+#include "request.h"
+#include "shard.h"
+
+#define OWNER_BITS 10
+#define SLAB_OBJS 32
+#define MAX_SLABS 4096
+
+_Static_assert(RP_OWNER_SLOTS == 1u << OWNER_BITS, "owner table size");
+
+static int lock_word;
+static __thread int lock_held __attribute__((tls_model("initial-exec")));
+static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
+
+static struct rp_req *slabs[MAX_SLABS];
+static unsigned nslabs;
+static struct rp_req *free_list;
+static uint64_t next_id = 1;
+
+static uint32_t *route_index;      /* slot numbers of the ring's routes; 0 = empty */
+static size_t route_index_mask;
+
+/* ---- the hot path's part -------------------------------------------------- */
+
+static size_t owner_slot(const void *p)
+{
+    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - OWNER_BITS));
+}
+
+static void owned_insert(struct rp_req *q, const void *p)
+{
+    size_t i = owner_slot(p);
+    while (q->owned[i])
+        i = (i + 1) & (RP_OWNER_SLOTS - 1);
+    q->owned[i] = p;
+    q->nowned++;
+}
+
+/* Whether slot k's entry, wanted at home, may stay where it is once slot
+ * `hole` is emptied: it may if its home lies cyclically in (hole, k]. */
+static int stays(size_t hole, size_t k, size_t home)
+{
+    return hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
+}
+
+/* Linear probing with backward-shift deletion: no tombstones, so a table
+ * whose blocks were all freed is empty again and needs no clearing. */
+static int owned_remove(struct rp_req *q, const void *p)
+{
+    size_t i = owner_slot(p);
+    while (q->owned[i] != p) {
+        if (!q->owned[i])
+            return 0;
+        i = (i + 1) & (RP_OWNER_SLOTS - 1);
+    }
+    size_t hole = i;
+    for (size_t k = (hole + 1) & (RP_OWNER_SLOTS - 1); q->owned[k]; k = (k + 1) & (RP_OWNER_SLOTS - 1)) {
+        if (stays(hole, k, owner_slot(q->owned[k])))
+            continue;
+        q->owned[hole] = q->owned[k];
+        hole = k;
+    }
+    q->owned[hole] = NULL;
+    q->nowned--;
+    return 1;
+}
+
+void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+{
+    q->allocs++;
+    q->bytes_alloc += usable;
+    q->class_allocs[cls]++;
+    q->touched[cls / 64] |= 1ull << (cls % 64);
+    q->own_bytes += usable;
+    q->own_blocks++;
+    if (q->own_bytes > q->peak_bytes)
+        q->peak_bytes = q->own_bytes;
+    if (q->nowned < RP_OWNER_SLOTS / 4 * 3)
+        owned_insert(q, p);
+    else
+        q->flags |= RP_REQ_OWNERS_APPROX;
+}
+
+void rp_req_free(struct rp_req *q, const void *p, size_t usable)
+{
+    q->frees++;
+    q->bytes_freed += usable;
+    int own = owned_remove(q, p)
+        || ((q->flags & RP_REQ_OWNERS_APPROX) && q->own_blocks && q->own_bytes >= usable);
+    if (own) {
+        q->own_bytes -= usable;
+        q->own_blocks--;
+    } else {
+        q->foreign_frees++;
+        q->foreign_bytes += usable;
+    }
+}
+
+/* ---- the lock and the pool ------------------------------------------------ */
+
+static int lock(int patient)
+{
+    if (lock_held)
+        return 0;
+    for (int tries = 0; __atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE); tries++) {
+        if (!patient && tries > 10000)
+            return 0;
+        sched_yield();
+    }
+    lock_held = 1;
+    return 1;
+}
+
+static void unlock(void)
+{
+    lock_held = 0;
+    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+}
+
+static void add_slab(void)
+{
+    if (nslabs == MAX_SLABS)
+        return;
+    void *m = mmap(NULL, SLAB_OBJS * sizeof(struct rp_req), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    struct rp_req *slab = m;
+    for (int i = SLAB_OBJS - 1; i >= 0; i--) {
+        slab[i].next_free = free_list;
+        free_list = &slab[i];
+    }
+    slabs[nslabs++] = slab;
+}
+
+static uint32_t thread_id(void)
+{
+    if (!my_tid)
+        my_tid = (uint32_t)syscall(SYS_gettid);
+    return my_tid;
+}
+
+uint64_t rp_req_now_ns(void)
+{
+    struct rp_ring *r = rp_current_ring();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
+}
+
+void rp_req_count(size_t field)
+{
+    struct rp_ring *r = rp_current_ring();
+    if (r)
+        __atomic_fetch_add((uint64_t *)((unsigned char *)r->hdr + field), 1, __ATOMIC_RELAXED);
+}
+
+struct rp_req *rp_req_begin(uint16_t source)
+{
+    if (!rp_current_ring())
+        return NULL;
+    int saved_errno = errno;
+    uint64_t now = rp_req_now_ns();
+    struct rp_req *q = NULL;
+    if (lock(1)) {
+        if (!free_list)
+            add_slab();
+        q = free_list;
+        if (q) {
+            free_list = q->next_free;
+            memset(q, 0, offsetof(struct rp_req, owned)); /* owned[] is empty already */
+            q->source = source;
+            q->fd = -1;
+            q->tid = thread_id();
+            q->start_ns = now;
+            q->state = RP_REQ_OPEN;
+            __atomic_store_n(&q->id, next_id++, __ATOMIC_RELEASE);
+        }
+        unlock();
+    }
+    if (q)
+        rp_req_count(offsetof(struct rp_header, req_begun));
+    errno = saved_errno;
+    return q;
+}
+
+void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
+{
+    if (len >= RP_ROUTE_LEN)
+        len = RP_ROUTE_LEN - 1;
+    memcpy(q->route, route, len);
+    q->route[len] = '\0';
+}
+
+static void release(struct rp_req *q)
+{
+    if (q->nowned)
+        memset(q->owned, 0, sizeof q->owned);
+    q->state = RP_REQ_FREE;
+    __atomic_store_n(&q->id, 0, __ATOMIC_RELEASE);
+    q->next_free = free_list;
+    free_list = q;
+}
+
+/* ---- routes and records --------------------------------------------------- */
+
+static unsigned char *route_at(struct rp_ring *r, uint32_t slot)
+{
+    return r->base + r->hdr->route_off + (size_t)slot * r->hdr->route_size;
+}
+
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (size_t)h;
+}
+
+static int index_ready(struct rp_ring *r)
+{
+    if (route_index)
+        return 1;
+    size_t cap = 1;
+    while (cap < 2 * (size_t)r->hdr->route_cap)
+        cap <<= 1;
+    void *m = mmap(NULL, cap * sizeof *route_index, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return 0;
+    route_index = m;
+    route_index_mask = cap - 1;
+    return 1;
+}
+
+/* The route slot for name, filled in if it is new; RP_ROUTE_OTHER when
+ * the table is full. A new slot's name is written before routes_used
+ * counts it, so a reader never sees a counted slot without its name. */
+static uint32_t route_slot(struct rp_ring *r, const char *name)
+{
+    struct rp_header *h = r->hdr;
+    if (!index_ready(r))
+        return RP_ROUTE_OTHER;
+    size_t i = name_hash(name) & route_index_mask;
+    for (uint32_t slot; (slot = route_index[i]) != 0; i = (i + 1) & route_index_mask)
+        if (strcmp((const char *)route_at(r, slot), name) == 0)
+            return slot;
+    if (h->routes_used >= h->route_cap) {
+        rp_req_count(offsetof(struct rp_header, req_other_route));
+        return RP_ROUTE_OTHER;
+    }
+    uint32_t slot = (uint32_t)h->routes_used;
+    memcpy(route_at(r, slot), name, strlen(name) + 1);
+    __atomic_store_n(&h->routes_used, slot + 1, __ATOMIC_RELEASE);
+    route_index[i] = slot;
+    return slot;
+}
+
+static void seq_begin(uint64_t *seq, uint64_t odd)
+{
+    __atomic_store_n(seq, odd, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void seq_end(uint64_t *seq, uint64_t even)
+{
+    __atomic_store_n(seq, even, __ATOMIC_RELEASE);
+}
+
+static void bump_max(uint64_t *max, uint64_t v)
+{
+    if (v > *max)
+        *max = v;
+}
+
+static void add_to_route(struct rp_ring *r, uint32_t slot, const struct rp_req *q, uint64_t duration)
+{
+    unsigned char *base = route_at(r, slot);
+    struct rp_route_head *rt = (struct rp_route_head *)base;
+    uint64_t *hist = (uint64_t *)(base + RP_ROUTE_HEAD_SIZE);
+    uint32_t n = r->hdr->nclasses;
+
+    seq_begin(&rt->seq, rt->seq + 1);
+    rt->requests++;
+    rt->allocs += q->allocs;
+    rt->frees += q->frees;
+    rt->bytes_alloc += q->bytes_alloc;
+    rt->bytes_freed += q->bytes_freed;
+    rt->foreign_frees += q->foreign_frees;
+    rt->foreign_bytes += q->foreign_bytes;
+    rt->peak_sum += q->peak_bytes;
+    bump_max(&rt->peak_max, q->peak_bytes);
+    rt->left_sum += q->own_bytes;
+    bump_max(&rt->left_max, q->own_bytes);
+    rt->left_blocks += q->own_blocks;
+    rt->leaky += q->own_blocks > 0;
+    rt->duration_sum_ns += duration;
+    bump_max(&rt->duration_max_ns, duration);
+    rt->approx += (q->flags & RP_REQ_OWNERS_APPROX) != 0;
+    for (unsigned w = 0; w < sizeof q->touched / sizeof q->touched[0]; w++)
+        for (uint64_t bits = q->touched[w]; bits; bits &= bits - 1) {
+            unsigned c = w * 64 + (unsigned)__builtin_ctzll(bits);
+            hist[RP_ROUTE_HIST_ALLOCS * n + c] += q->class_allocs[c];
+        }
+    hist[RP_ROUTE_HIST_PEAK * n + rp_class_of(q->peak_bytes)]++;
+    hist[RP_ROUTE_HIST_LEFT * n + rp_class_of(q->own_bytes)]++;
+    seq_end(&rt->seq, rt->seq + 1);
+}
+
+static void write_record(struct rp_ring *r, const struct rp_req *q, uint32_t slot,
+                         enum rp_req_end why, uint64_t end_ns)
+{
+    struct rp_header *h = r->hdr;
+    uint64_t i = h->records_written;
+    struct rp_record *rec = (struct rp_record *)(r->base + h->record_off
+                                                 + (i % h->record_cap) * sizeof *rec);
+    seq_begin(&rec->seq, 2 * i + 1);
+    rec->id = q->id;
+    rec->tid = q->tid;
+    rec->route = slot;
+    rec->source = q->source;
+    rec->end_reason = (uint16_t)why;
+    rec->status = q->status;
+    rec->flags = q->flags;
+    rec->start_ns = q->start_ns;
+    rec->end_ns = end_ns;
+    rec->allocs = q->allocs;
+    rec->frees = q->frees;
+    rec->bytes_alloc = q->bytes_alloc;
+    rec->bytes_freed = q->bytes_freed;
+    rec->foreign_frees = q->foreign_frees;
+    rec->foreign_bytes = q->foreign_bytes;
+    rec->peak_bytes = q->peak_bytes;
+    rec->left_bytes = q->own_bytes;
+    rec->left_blocks = q->own_blocks;
+    rec->conn = q->conn;
+    memcpy(rec->route_text, q->route, sizeof rec->route_text);
+    seq_end(&rec->seq, 2 * i + 2);
+    __atomic_store_n(&h->records_written, i + 1, __ATOMIC_RELEASE);
+}
+
+void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
+{
+    if (!q)
+        return;
+    if (rp_self.req == q && (id == 0 || q->id == id))
+        rp_self.req = NULL;
+    struct rp_ring *r = rp_current_ring();
+    uint64_t end_ns = rp_req_now_ns();
+    if (!lock(why != RP_END_EXIT)) {
+        if (rp_req_is(q, id ? id : q->id))
+            rp_req_count(offsetof(struct rp_header, req_lost));
+        return;
+    }
+    if (q->state == RP_REQ_OPEN && (id == 0 || q->id == id)) {
+        if (r) {
+            if (!q->route[0])
+                rp_req_set_route(q, "(untagged)", 10);
+            uint32_t slot = route_slot(r, q->route);
+            uint64_t duration = end_ns > q->start_ns ? end_ns - q->start_ns : 0;
+            write_record(r, q, slot, why, end_ns);
+            add_to_route(r, slot, q, duration);
+            __atomic_fetch_add(&r->hdr->req_ended, 1, __ATOMIC_RELAXED);
+        }
+        release(q);
+    }
+    unlock();
+}
+
+int rp_req_mark(const char *label)
+{
+    struct rp_ring *r = rp_current_ring();
+    if (!r || !lock(1))
+        return 0;
+    struct rp_header *h = r->hdr;
+    uint64_t i = h->marks_written;
+    struct rp_mark *m = (struct rp_mark *)(r->base + h->mark_off + (i % h->mark_cap) * sizeof *m);
+    seq_begin(&m->seq, 2 * i + 1);
+    m->t_ns = rp_req_now_ns();
+    m->tid = thread_id();
+    m->requests = h->req_ended;
+    size_t len = label ? strnlen(label, sizeof m->label - 1) : 0;
+    memcpy(m->label, label ? label : "", len);
+    memset(m->label + len, 0, sizeof m->label - len);
+    seq_end(&m->seq, 2 * i + 2);
+    __atomic_store_n(&h->marks_written, i + 1, __ATOMIC_RELEASE);
+    unlock();
+    return 1;
+}
+
+/* ---- exit and fork -------------------------------------------------------- */
+
+void rp_requests_at_exit(void)
+{
+    unsigned n = __atomic_load_n(&nslabs, __ATOMIC_ACQUIRE);
+    for (unsigned s = 0; s < n; s++)
+        for (int i = 0; i < SLAB_OBJS; i++) {
+            struct rp_req *q = &slabs[s][i];
+            uint64_t id = __atomic_load_n(&q->id, __ATOMIC_ACQUIRE);
+            if (id && q->state == RP_REQ_OPEN)
+                rp_req_end(q, id, RP_END_EXIT);
+        }
+}
+
+void rp_requests_before_fork(void)
+{
+    lock(1);
+}
+
+void rp_requests_after_fork_parent(void)
+{
+    unlock();
+}
+
+void rp_requests_after_fork_child(void)
+{
+    free_list = NULL;
+    for (unsigned s = 0; s < nslabs; s++)
+        for (int i = SLAB_OBJS - 1; i >= 0; i--) {
+            struct rp_req *q = &slabs[s][i];
+            if (q->nowned)
+                memset(q->owned, 0, sizeof q->owned);
+            q->state = RP_REQ_FREE;
+            q->id = 0;
+            q->next_free = free_list;
+            free_list = q;
+        }
+    if (route_index)
+        memset(route_index, 0, (route_index_mask + 1) * sizeof *route_index);
+    rp_self.req = NULL;
+    my_tid = 0;
+    unlock();
+}

@@ -1,0 +1,89 @@
+/* request.h -- requests: what a thread allocates and frees while it
+ * serves one, and the record and route aggregates written at its end.
+ *
+ * A request is begun by the marker API (reqprof.h, api.c) or by the HTTP
+ * detector (conn.c); either way it is an rp_req from a pool, and a thread
+ * charges its calls to the request rp_self.req points at. The hot path
+ * (shard.h) pays one thread-local load and a predicted branch when no
+ * request is open; inside one it also files the block in the request's
+ * own-block table, so a free knows whether the block was the request's
+ * own (left and peak are then exact) or foreign. The table is bounded
+ * (RP_OWNER_SLOTS); past 3/4 full it stops taking blocks and the request
+ * is flagged approximate.
+ *
+ * Ending a request is the shared work: under one process-wide spin lock
+ * it writes a record into the ring, adds to its route's aggregates and
+ * gives the rp_req back to the pool. Objects are never unmapped, so a
+ * stale pointer (a connection whose request ended meanwhile) reads a
+ * recycled request, never freed memory; `id` tells them apart.
+ */
+#ifndef REQPROF_REQUEST_H
+#define REQPROF_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ring_format.h"
+#include "sizeclass.h"
+
+#define RP_OWNER_SLOTS 1024 /* a power of two */
+
+enum rp_req_state { RP_REQ_FREE = 0, RP_REQ_OPEN = 1 };
+
+struct rp_req {
+    uint64_t id;              /* from 1; 0 while in the pool */
+    uint32_t state;           /* enum rp_req_state */
+    uint32_t tid;
+    uint16_t source, status, flags;
+    uint16_t is_head;         /* HTTP: a HEAD request, whose response has no body */
+    int      fd;              /* HTTP: the connection, else -1 */
+    uint64_t conn;            /* HTTP: the connection's number */
+    uint64_t start_ns;
+    uint64_t allocs, frees, bytes_alloc, bytes_freed, foreign_frees, foreign_bytes;
+    uint64_t own_bytes, own_blocks, peak_bytes;
+    uint32_t nowned;          /* blocks in owned[] */
+    uint64_t touched[(RP_NCLASSES + 63) / 64]; /* classes with class_allocs > 0 */
+    uint32_t class_allocs[RP_NCLASSES];
+    char     route[RP_ROUTE_LEN];
+    struct rp_req *next_free;
+    const void *owned[RP_OWNER_SLOTS]; /* open addressing, NULL = empty */
+};
+
+/* The hot path's part, called only when rp_self.req is set. */
+void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);
+void rp_req_free(struct rp_req *q, const void *p, size_t usable);
+
+/* A new open request, or NULL (reqprof off, pool exhausted). The route
+ * is set by the caller (rp_req_set_route). */
+struct rp_req *rp_req_begin(uint16_t source);
+void rp_req_set_route(struct rp_req *q, const char *route, size_t len);
+
+/* Ends q if it is still request `id` (0: whichever it is) and open:
+ * writes its record and route aggregates, returns it to the pool and
+ * clears rp_self.req if it pointed at it. */
+void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why);
+
+/* Whether q is still the open request `id`. */
+static inline int rp_req_is(const struct rp_req *q, uint64_t id)
+{
+    return q && __atomic_load_n(&q->id, __ATOMIC_RELAXED) == id && q->state == RP_REQ_OPEN;
+}
+
+/* Counters in the ring header, bumped atomically (rare events). */
+void rp_req_count(size_t header_field_offset);
+
+/* A process-wide mark. Returns 1 if recorded. */
+int rp_req_mark(const char *label);
+
+/* At exit: every request still open is recorded with RP_END_EXIT. */
+void rp_requests_at_exit(void);
+
+/* fork(): the prepare handler takes the lock, the parent releases it;
+ * the child gets a fresh ring, so it empties the pool (requests open in
+ * the parent are the parent's) and the route index. */
+void rp_requests_before_fork(void);
+void rp_requests_after_fork_parent(void);
+void rp_requests_after_fork_child(void);
+
+uint64_t rp_req_now_ns(void); /* CLOCK_MONOTONIC since the ring's start */
+
+#endif

@@ -1,0 +1,277 @@
+/* sockets.c -- the socket and wait calls, as the host sees them.
+ *
+ * Each forwards to the next definition (libc's) and tells conn.c what
+ * happened. With detection off (REQPROF_HTTP=0, reqprof off, or a host
+ * that marks its own requests) a call costs one load and a branch more
+ * than libc's. Bookkeeping that must precede the call (ending a request
+ * before the thread blocks in a read or a wait, forgetting a descriptor
+ * before another thread can be given its number) comes first; the rest
+ * follows the call. errno is the real call's: conn.c makes no system
+ * call on the data path, and the rare ones (mapping a chunk at accept)
+ * are followed by restoring it.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "conn.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct next_sockets {
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    ssize_t (*sendfile)(int, int, off_t *, size_t);
+    ssize_t (*sendfile64)(int, int, off_t *, size_t);
+    int (*close)(int);
+    int (*shutdown)(int, int);
+    int (*epoll_wait)(int, struct epoll_event *, int, int);
+    int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+    int (*poll)(struct pollfd *, nfds_t, int);
+    int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+    int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+    int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+};
+
+static struct next_sockets next;
+
+/* Looked up on first use of each: dlsym is safe to call from here (it
+ * may call calloc, which the boot pool serves until malloc is known). A
+ * race looks the same symbol up twice and stores the same pointer. */
+static void *lookup(void **slot, const char *name)
+{
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+#define NEXT(fn) ((__typeof__(next.fn))lookup((void **)&next.fn, #fn))
+
+static int detecting(void)
+{
+    return __builtin_expect(__atomic_load_n(&rp_http_on, __ATOMIC_RELAXED), 0);
+}
+
+static struct iovec one(const void *buf, size_t len)
+{
+    return (struct iovec){ (void *)buf, len };
+}
+
+/* conn.c's bookkeeping keeps errno as the real call left it. */
+#define KEEP_ERRNO(stmt) do { int saved_ = errno; stmt; errno = saved_; } while (0)
+
+EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    int r = NEXT(accept)(fd, addr, len);
+    if (r >= 0 && detecting())
+        KEEP_ERRNO(rp_conn_accepted(r));
+    return r;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    int r = NEXT(accept4)(fd, addr, len, flags);
+    if (r >= 0 && detecting())
+        KEEP_ERRNO(rp_conn_accepted(r));
+    return r;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int r = NEXT(connect)(fd, addr, len);
+    if ((r == 0 || errno == EINPROGRESS) && detecting())
+        KEEP_ERRNO(rp_conn_connected(fd));
+    return r;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+    if (!detecting())
+        return NEXT(read)(fd, buf, len);
+    rp_conn_before_read(fd);
+    ssize_t r = NEXT(read)(fd, buf, len);
+    struct iovec v = one(buf, len);
+    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
+    return r;
+}
+
+EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    if (!detecting())
+        return NEXT(readv)(fd, iov, iovcnt);
+    rp_conn_before_read(fd);
+    ssize_t r = NEXT(readv)(fd, iov, iovcnt);
+    KEEP_ERRNO(rp_conn_read(fd, iov, iovcnt, r));
+    return r;
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    if (!detecting() || (flags & MSG_PEEK))
+        return NEXT(recv)(fd, buf, len, flags);
+    rp_conn_before_read(fd);
+    ssize_t r = NEXT(recv)(fd, buf, len, flags);
+    struct iovec v = one(buf, len);
+    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
+    return r;
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
+{
+    if (!detecting() || (flags & MSG_PEEK))
+        return NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
+    rp_conn_before_read(fd);
+    ssize_t r = NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
+    struct iovec v = one(buf, len);
+    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
+    return r;
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    if (!detecting() || (flags & MSG_PEEK))
+        return NEXT(recvmsg)(fd, msg, flags);
+    rp_conn_before_read(fd);
+    ssize_t r = NEXT(recvmsg)(fd, msg, flags);
+    KEEP_ERRNO(rp_conn_read(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
+    return r;
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+    ssize_t r = NEXT(write)(fd, buf, len);
+    if (detecting()) {
+        struct iovec v = one(buf, len);
+        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
+    }
+    return r;
+}
+
+EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    ssize_t r = NEXT(writev)(fd, iov, iovcnt);
+    if (detecting())
+        KEEP_ERRNO(rp_conn_wrote(fd, iov, iovcnt, r));
+    return r;
+}
+
+EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    ssize_t r = NEXT(send)(fd, buf, len, flags);
+    if (detecting()) {
+        struct iovec v = one(buf, len);
+        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
+    }
+    return r;
+}
+
+EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen)
+{
+    ssize_t r = NEXT(sendto)(fd, buf, len, flags, addr, alen);
+    if (detecting()) {
+        struct iovec v = one(buf, len);
+        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
+    }
+    return r;
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    ssize_t r = NEXT(sendmsg)(fd, msg, flags);
+    if (detecting())
+        KEEP_ERRNO(rp_conn_wrote(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
+    return r;
+}
+
+EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
+{
+    ssize_t r = NEXT(sendfile)(out, in, off, len);
+    if (detecting())
+        KEEP_ERRNO(rp_conn_sent_file(out, r));
+    return r;
+}
+
+EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
+{
+    ssize_t r = NEXT(sendfile64)(out, in, off, len);
+    if (detecting())
+        KEEP_ERRNO(rp_conn_sent_file(out, r));
+    return r;
+}
+
+EXPORT int close(int fd)
+{
+    if (detecting())
+        rp_conn_closing(fd);
+    return NEXT(close)(fd);
+}
+
+EXPORT int shutdown(int fd, int how)
+{
+    if (detecting())
+        rp_conn_shutdown(fd, how);
+    return NEXT(shutdown)(fd, how);
+}
+
+/* The thread goes back to waiting: the requests it answered are over. */
+static void going_idle(void)
+{
+    if (detecting())
+        rp_conn_idle();
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+    going_idle();
+    return NEXT(epoll_wait)(epfd, ev, max, timeout);
+}
+
+EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
+{
+    going_idle();
+    return NEXT(epoll_pwait)(epfd, ev, max, timeout, mask);
+}
+
+EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    going_idle();
+    return NEXT(poll)(fds, n, timeout);
+}
+
+EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
+{
+    going_idle();
+    return NEXT(ppoll)(fds, n, timeout, mask);
+}
+
+EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout)
+{
+    going_idle();
+    return NEXT(select)(n, r, w, e, timeout);
+}
+
+EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout, const sigset_t *mask)
+{
+    going_idle();
+    return NEXT(pselect)(n, r, w, e, timeout, mask);
+}
