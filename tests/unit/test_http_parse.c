@@ -1,0 +1,180 @@
+/* test_http_parse -- the HTTP/1.x framing parser on requests and
+ * responses of every framing it knows, each fed whole, byte by byte and
+ * in every two-piece split: the events must not depend on how the bytes
+ * arrived. Events are written as a string, e.g. "B L(GET /a) D":
+ * B begin, L start line (route or status), D done, X bad. */
+#include <string.h>
+#include "http_parse.h"
+#include "../tap.h"
+
+static void note(char *out, size_t cap, const struct rp_http_parser *p, enum rp_http_event ev)
+{
+    char item[200];
+    switch (ev) {
+    case RP_HTTP_BEGIN:
+        snprintf(item, sizeof item, "B ");
+        break;
+    case RP_HTTP_START_LINE:
+        if (p->dir == RP_HTTP_REQUESTS)
+            snprintf(item, sizeof item, "L(%s) ", p->start);
+        else
+            snprintf(item, sizeof item, "L(%u) ", p->status);
+        break;
+    case RP_HTTP_DONE:
+        snprintf(item, sizeof item, "D ");
+        break;
+    case RP_HTTP_BAD:
+        snprintf(item, sizeof item, "X ");
+        break;
+    default:
+        return;
+    }
+    strncat(out, item, cap - strlen(out) - 1);
+}
+
+/* Feeds text in pieces of the given lengths (0-terminated list; the last
+ * piece takes the rest). no_body is set at each BEGIN when asked. */
+static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t *pieces,
+                int no_body, char *out, size_t cap)
+{
+    struct rp_http_parser p;
+    rp_http_init(&p, dir);
+    out[0] = '\0';
+    size_t at = 0;
+    int bad = 0;
+    for (const size_t *piece = pieces; at < len && !bad; piece++) {
+        size_t n = *piece && *piece < len - at ? *piece : len - at;
+        const char *buf = text + at;
+        at += n;
+        while (n) {
+            enum rp_http_event ev;
+            size_t used = rp_http_feed(&p, buf, n, &ev);
+            if (ev == RP_HTTP_BEGIN)
+                p.no_body = (uint8_t)no_body;
+            note(out, cap, &p, ev);
+            if (ev == RP_HTTP_BAD) {  /* "nothing more will be found": the caller stops */
+                bad = 1;
+                break;
+            }
+            buf += used;
+            n -= used;
+        }
+    }
+    size_t l = strlen(out);
+    if (l && out[l - 1] == ' ')
+        out[l - 1] = '\0';
+}
+
+/* The events must be `want` however the text is cut. */
+static void check(enum rp_http_dir dir, const char *text, int no_body, const char *want, const char *what)
+{
+    char got[1024], cut[1024];
+    size_t len = strlen(text), whole[] = { 0 }, bytes[4096];
+    int same = 1;
+    run(dir, text, len, whole, no_body, got, sizeof got);
+    if (!ok(strcmp(got, want) == 0, "%s: whole", what))
+        printf("# got  '%s'\n# want '%s'\n", got, want);
+    for (size_t i = 0; i < len && i < 4095; i++)
+        bytes[i] = 1;
+    bytes[len < 4095 ? len : 4095] = 0;
+    run(dir, text, len, bytes, no_body, cut, sizeof cut);
+    if (!ok(strcmp(cut, want) == 0, "%s: byte by byte", what))
+        printf("# got  '%s'\n", cut);
+    for (size_t split = 1; split < len; split++) {
+        size_t two[] = { split, 0 };
+        run(dir, text, len, two, no_body, cut, sizeof cut);
+        if (strcmp(cut, want) != 0) {
+            printf("# split at %zu: '%s'\n", split, cut);
+            same = 0;
+            break;
+        }
+    }
+    ok(same, "%s: every split in two", what);
+}
+
+/* Feeds all of text; returns the last event. */
+static enum rp_http_event feed_all(struct rp_http_parser *p, const char *text)
+{
+    enum rp_http_event ev = RP_HTTP_NONE, last = RP_HTTP_NONE;
+    for (size_t at = 0, n = strlen(text); at < n;) {
+        at += rp_http_feed(p, text + at, n - at, &ev);
+        if (ev != RP_HTTP_NONE)
+            last = ev;
+    }
+    return last;
+}
+
+static void skip_check(void)
+{
+    struct rp_http_parser p;
+    enum rp_http_event ev;
+
+    rp_http_init(&p, RP_HTTP_RESPONSES);
+    feed_all(&p, "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n");
+    ok(rp_http_skip(&p, 4000, &ev) == 4000 && ev == RP_HTTP_NONE, "sendfile bytes count as body");
+    ok(rp_http_skip(&p, 7000, &ev) == 6000 && ev == RP_HTTP_DONE,
+       "the body ends where Content-Length says, mid-sendfile");
+
+    rp_http_init(&p, RP_HTTP_RESPONSES);
+    feed_all(&p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n");
+    ok(rp_http_skip(&p, 4096, &ev) == 4096 && ev == RP_HTTP_NONE, "sendfile bytes count as chunk data");
+    ok(feed_all(&p, "\r\n0\r\n\r\n") == RP_HTTP_DONE, "the last chunk after sendfile'd data ends the response");
+
+    rp_http_init(&p, RP_HTTP_RESPONSES);
+    feed_all(&p, "HTTP");
+    ok(rp_http_skip(&p, 10, &ev) == 10 && ev == RP_HTTP_BAD, "sendfile in the middle of a head is not HTTP framing");
+}
+
+int main(void)
+{
+    const enum rp_http_dir rq = RP_HTTP_REQUESTS, rs = RP_HTTP_RESPONSES;
+
+    check(rq, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0, "B L(GET /a) D", "a GET");
+    check(rq, "GET /a/b?x=1&y=2#f HTTP/1.1\r\nHost: x\r\n\r\n", 0, "B L(GET /a/b) D", "the query is cut");
+    check(rq, "GET /a HTTP/1.0\n\n", 0, "B L(GET /a) D", "bare LF ends lines");
+    check(rq, "\r\nGET /a HTTP/1.1\r\n\r\n", 0, "B L(GET /a) D", "a blank line before the request is skipped");
+    check(rq, "POST /up HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", 0, "B L(POST /up) D",
+          "a Content-Length body");
+    check(rq, "POST /up HTTP/1.1\r\ncOnTeNt-lEnGtH:   3\r\n\r\nabcGET /n HTTP/1.1\r\n\r\n", 0,
+          "B L(POST /up) D B L(GET /n) D", "header names in any case; the next request after the body");
+    check(rq, "POST /c HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+              "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\nGET /z HTTP/1.1\r\n\r\n", 0,
+          "B L(POST /c) D B L(GET /z) D", "a chunked body with an extension and a trailer");
+    check(rq, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n", 0,
+          "B L(GET /1) D B L(GET /2) D B L(HEAD /3) D", "pipelined requests");
+    check(rq, "\x16\x03\x01\x02\x00\x01", 0, "B X", "TLS is not HTTP");
+    check(rq, "SSH-2.0-OpenSSH\r\n", 0, "B X", "SSH is not HTTP");
+    check(rq, "get / HTTP/1.1\r\n\r\n", 0, "B X", "a lower-case method is not HTTP");
+    check(rq, "GET / HTTP/2.0\r\n\r\n", 0, "B X", "HTTP/2 is not HTTP/1.x");
+    check(rq, "GET /a\r\n", 0, "B X", "HTTP/0.9 is not followed");
+    check(rq, "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, "B L(POST /) X",
+          "a Content-Length that overflows");
+    check(rq, "GET / HTTP/1.1\r\nno colon here\r\n\r\n", 0, "B L(GET /) X", "a header line without a colon");
+
+    char longreq[600];
+    snprintf(longreq, sizeof longreq, "GET /%0300d HTTP/1.1\r\n\r\n", 7);
+    struct rp_http_parser p;
+    enum rp_http_event ev = RP_HTTP_NONE;
+    rp_http_init(&p, rq);
+    for (size_t at = 0, n = strlen(longreq); at < n && ev != RP_HTTP_START_LINE;)
+        at += rp_http_feed(&p, longreq + at, n - at, &ev);
+    ok(ev == RP_HTTP_START_LINE && strlen(p.start) == RP_ROUTE_LEN - 1 && memcmp(p.start, "GET /000", 8) == 0,
+       "a long target is cut to the route length");
+
+    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, "B L(200) D", "a Content-Length response");
+    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 1, "B L(200) D", "a response to HEAD has no body");
+    check(rs, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 0,
+          "B L(100) B L(201) D", "100 Continue, then the response");
+    check(rs, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 0,
+          "B L(204) D B L(304) D", "204 and 304 have no body");
+    check(rs, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+              "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", 0,
+          "B L(200) D B L(404) D", "a chunked response, then the next");
+    check(rs, "HTTP/1.0 200 OK\r\n\r\nuntil the connection closes HTTP/1.1 200", 0, "B L(200)",
+          "a body delimited by the close never completes");
+    check(rs, "HTTP/1.1 101 Switching Protocols\r\n\r\n\x81\x05hello", 0, "B L(101) D X",
+          "after 101 the connection is not HTTP");
+    check(rs, "<html>", 0, "B X", "a response that is not HTTP");
+    skip_check();
+    return done_testing();
+}
