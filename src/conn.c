@@ -238,6 +238,7 @@ static void response_event(struct conn *c, enum rp_http_event ev)
         if (!q)
             break;
         c->head_done = 1;
+        q->answered = 1;
         if (ndone < DONE_MAX)
             done[ndone++] = c->queue[c->qhead];
         break;

@@ -86,6 +86,8 @@ static int owned_remove(struct rp_req *q, const void *p)
 
 void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
+    if (q->answered)
+        return;
     q->allocs++;
     q->bytes_alloc += usable;
     q->class_allocs[cls]++;

@@ -11,6 +11,11 @@
  * (RP_OWNER_SLOTS); past 3/4 full it stops taking blocks and the request
  * is flagged approximate.
  *
+ * An HTTP request whose response is complete but which has not ended yet
+ * (conn.h says why it ends late) is charged its frees, the clean-up, but
+ * not new allocations: those are the server getting ready for the next
+ * turn (nginx allocates the next read buffer there), not this request.
+ *
  * Ending a request is the shared work: under one process-wide spin lock
  * it writes a record into the ring, adds to its route's aggregates and
  * gives the rp_req back to the pool. Objects are never unmapped, so a
@@ -34,7 +39,8 @@ struct rp_req {
     uint32_t state;           /* enum rp_req_state */
     uint32_t tid;
     uint16_t source, status, flags;
-    uint16_t is_head;         /* HTTP: a HEAD request, whose response has no body */
+    uint8_t  is_head;         /* HTTP: a HEAD request, whose response has no body */
+    uint8_t  answered;        /* HTTP: its response is complete; only frees are charged now */
     int      fd;              /* HTTP: the connection, else -1 */
     uint64_t conn;            /* HTTP: the connection's number */
     uint64_t start_ns;
