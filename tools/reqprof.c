@@ -29,8 +29,12 @@ static void usage(FILE *out)
           "Runs CMD with libreqprof.so preloaded; its rings are read with reqprof-report.\n"
           "  -d, --dir DIR         ring directory (default $REQPROF_DIR or " RP_DEFAULT_DIR ")\n"
           "  -i, --interval MS     RSS and heap sampling interval, 0 = only at exit (default 1000)\n"
-          "  -s, --ring-size SIZE  size of each ring file, K/M/G suffixes (default 1M)\n"
+          "  -s, --ring-size SIZE  size of each ring file, K/M/G suffixes (default 4M)\n"
           "  -t, --threads N       threads with a shard of their own (default 64)\n"
+          "  -r, --routes N        route table slots (default 256)\n"
+          "  -n, --records N       request records kept, the newest (default 4096)\n"
+          "      --no-http         do not find HTTP/1.x requests on accepted connections\n"
+          "      --no-paths        HTTP routes are the method only (no paths: privacy)\n"
           "  -q, --quiet           do not say where the rings are\n"
           "  -h, --help            this text\n"
           "  -V, --version         reqprof's version\n"
@@ -135,6 +139,10 @@ int main(int argc, char **argv)
         { "interval", required_argument, NULL, 'i' },
         { "ring-size", required_argument, NULL, 's' },
         { "threads", required_argument, NULL, 't' },
+        { "routes", required_argument, NULL, 'r' },
+        { "records", required_argument, NULL, 'n' },
+        { "no-http", no_argument, NULL, 'H' },
+        { "no-paths", no_argument, NULL, 'P' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -142,7 +150,7 @@ int main(int argc, char **argv)
     };
     int c, quiet = 0;
 
-    while ((c = getopt_long(argc, argv, "+d:i:s:t:qhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+d:i:s:t:r:n:qhV", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             if (!rp_valid_dir(optarg))
@@ -160,6 +168,20 @@ int main(int argc, char **argv)
         case 't':
             set_checked("REQPROF_THREADS", optarg, 1, 4096, rp_parse_uint,
                         "a number of threads from 1 to 4096");
+            break;
+        case 'r':
+            set_checked("REQPROF_ROUTES", optarg, 2, 65536, rp_parse_uint,
+                        "a number of routes from 2 to 65536");
+            break;
+        case 'n':
+            set_checked("REQPROF_RECORDS", optarg, 1, 1 << 20, rp_parse_uint,
+                        "a number of records from 1 to 1048576");
+            break;
+        case 'H':
+            setenv("REQPROF_HTTP", "0", 1);
+            break;
+        case 'P':
+            setenv("REQPROF_PATHS", "0", 1);
             break;
         case 'q':
             quiet = 1;

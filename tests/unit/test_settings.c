@@ -29,22 +29,27 @@ int main(void)
 
     struct rp_settings d = load(NULL);
     ok(d.enabled && strcmp(d.dir, RP_DEFAULT_DIR) == 0 && d.interval_ms == RP_DEFAULT_INTERVAL_MS
-       && d.ring_size == RP_DEFAULT_RING_SIZE && d.threads == RP_DEFAULT_THREADS,
+       && d.ring_size == RP_DEFAULT_RING_SIZE && d.threads == RP_DEFAULT_THREADS
+       && d.http_detect && d.route_paths && d.routes == RP_DEFAULT_ROUTES && d.records == RP_DEFAULT_RECORDS,
        "no variables: the defaults");
 
     const char *const good[] = { "REQPROF_OFF", "no", "REQPROF_DIR", "/tmp/r", "REQPROF_INTERVAL_MS", "0",
-                                 "REQPROF_RING_SIZE", "8M", "REQPROF_THREADS", "4096", NULL };
+                                 "REQPROF_RING_SIZE", "8M", "REQPROF_THREADS", "4096", "REQPROF_HTTP", "off",
+                                 "REQPROF_PATHS", "0", "REQPROF_ROUTES", "2", "REQPROF_RECORDS", "1048576", NULL };
     struct rp_settings g = load(good);
     ok(g.enabled && strcmp(g.dir, "/tmp/r") == 0 && g.interval_ms == 0 && g.ring_size == 8 << 20
-       && g.threads == 4096, "good values are taken");
+       && g.threads == 4096 && !g.http_detect && !g.route_paths && g.routes == 2 && g.records == 1 << 20,
+       "good values are taken");
     const char *const off[] = { "REQPROF_OFF", "1", NULL };
     ok(!load(off).enabled, "REQPROF_OFF=1 switches counting off");
 
     const char *const bad[] = { "REQPROF_OFF", "maybe", "REQPROF_DIR", "relative", "REQPROF_INTERVAL_MS", "-5",
-                                "REQPROF_RING_SIZE", "1T", "REQPROF_THREADS", "0", NULL };
+                                "REQPROF_RING_SIZE", "1T", "REQPROF_THREADS", "0", "REQPROF_HTTP", "sometimes",
+                                "REQPROF_PATHS", "", "REQPROF_ROUTES", "1", "REQPROF_RECORDS", "0", NULL };
     struct rp_settings x = load(bad);
     ok(x.enabled && strcmp(x.dir, RP_DEFAULT_DIR) == 0 && x.interval_ms == RP_DEFAULT_INTERVAL_MS
-       && x.ring_size == RP_DEFAULT_RING_SIZE && x.threads == RP_DEFAULT_THREADS,
+       && x.ring_size == RP_DEFAULT_RING_SIZE && x.threads == RP_DEFAULT_THREADS
+       && x.http_detect && x.routes == RP_DEFAULT_ROUTES && x.records == RP_DEFAULT_RECORDS,
        "bad values fall back to the defaults");
 
     ok(rp_parse_uint("18446744073709551615", 0, UINT64_MAX, &v) == 0 && v == UINT64_MAX, "UINT64_MAX parses");
