@@ -6,6 +6,7 @@
  * the sampler thread and at exit under a spin lock, which a fork()ed
  * child re-creates unlocked along with everything else.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -146,23 +147,28 @@ static void start_sampler(void)
 
 /* In the parent, just before fork(): what is live now is what the child
  * will inherit. Taken here because the parent's ring is shared, not
- * copied: by the time the child runs, the parent may have freed it. */
+ * copied: by the time the child runs, the parent may have freed it.
+ * From here until our parent or child handler, the forking thread's calls
+ * pass uncounted: other libraries' fork handlers run in that window, and
+ * in the child they would count into the parent's ring, which is shared. */
+static int busy_at_fork;
+
 static void before_fork(void)
 {
     struct rp_totals t;
+    busy_at_fork = rp_self.busy;
     if (!rp_current_ring())
         return;
-    int busy = rp_self.busy;
     rp_self.busy = 1;
     rp_shards_sum(&ring, live_at_fork, &t);
     rp_requests_before_fork();
-    rp_self.busy = busy;
 }
 
 static void after_fork_parent(void)
 {
     if (rp_current_ring())
         rp_requests_after_fork_parent();
+    rp_self.busy = busy_at_fork;
 }
 
 static void write_inherited(void)
@@ -183,7 +189,6 @@ static void after_fork_child(void)
         return;
     int saved_errno = errno;
     rp_shards_after_fork(); /* first: from here on, no count lands in the parent's ring */
-    rp_self.busy = 1;
     sample_lock = 0;
     if (rp_ring_create(&ring, &settings, parent.hdr->pid) < 0) {
         state = OFF;
@@ -196,13 +201,36 @@ static void after_fork_child(void)
     rp_ring_unmap(&parent);
     if (state == ON)
         start_sampler();
-    rp_self.busy = 0;
+    rp_self.busy = busy_at_fork;
     errno = saved_errno;
+}
+
+/* _Fork() runs no fork handlers: it is for signal handlers and for
+ * children that go straight to exec, where making a ring is not safe.
+ * Its child stops counting (until it execs) instead of counting into
+ * the parent's ring, which it shares. Looked up at start, as dlsym is
+ * not async-signal-safe. */
+static pid_t (*next_Fork)(void);
+
+__attribute__((visibility("default")))
+pid_t _Fork(void)
+{
+    if (!next_Fork)
+        next_Fork = (pid_t (*)(void))dlsym(RTLD_NEXT, "_Fork");
+    pid_t pid = next_Fork();
+    if (pid == 0) {
+        __atomic_store_n(&state, OFF, __ATOMIC_RELEASE);
+        rp_conn_settings(0, 0);
+        rp_self.shard = NULL;
+        rp_self.req = NULL;
+    }
+    return pid;
 }
 
 __attribute__((constructor))
 static void reqprof_start(void)
 {
+    next_Fork = (pid_t (*)(void))dlsym(RTLD_NEXT, "_Fork");
     rp_self.busy = 1;
     if (rp_active_ring()) {
         pthread_atfork(before_fork, after_fork_parent, after_fork_child);
