@@ -94,7 +94,7 @@ static void take_sample(int final)
         return;
     }
     exited = final;
-    rp_sample_take(&ring, &s, final);
+    rp_sample_take(&ring, &s, final ? RP_HEAP_REPEAT : settings.heap_stats ? RP_HEAP_ASK : RP_HEAP_NONE);
     rp_proc_title(ring.hdr->title, sizeof ring.hdr->title);
     rp_series_append(&ring, &s, final);
     __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);

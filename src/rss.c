@@ -1,4 +1,11 @@
-/* rss.c -- see rss.h. */
+/* rss.c -- see rss.h.
+ *
+ * mallinfo2 walks every free chunk of every arena, holding each arena's
+ * lock: on a heap of two million free chunks that is 35 ms in which the
+ * host's mallocs on that arena wait. So it is timed: when a call takes
+ * more than SLOW_NS, the next samples repeat its figures instead of
+ * asking again, twice as many after each slow call, up to MAX_SKIP; a
+ * fast call resets that. REQPROF_HEAP_STATS=0 never asks. */
 #include <fcntl.h>
 #include <malloc.h>
 #include <string.h>
@@ -32,28 +39,62 @@ static void read_rss(struct rp_sample *s)
     s->rss_file_bytes = next_number(&p) * page;
 }
 
-static void read_heap(struct rp_sample *s)
+#define SLOW_NS 2000000u
+#define MAX_SKIP 64u
+
+static unsigned skip_next, skip_after_slow = 1;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void repeat_heap(const struct rp_ring *r, struct rp_sample *s)
+{
+    s->heap_mapped = r->hdr->last.heap_mapped;
+    s->heap_in_use = r->hdr->last.heap_in_use;
+    s->heap_free = r->hdr->last.heap_free;
+    s->heap_releasable = r->hdr->last.heap_releasable;
+}
+
+static void read_heap(const struct rp_ring *r, struct rp_sample *s, enum rp_heap_ask heap)
 {
     s->heap_mapped = s->heap_in_use = s->heap_free = s->heap_releasable = RP_HEAP_UNKNOWN;
-#ifdef HAVE_MALLINFO2
-    if (rp_next_is_glibc) {
-        struct mallinfo2 mi = mallinfo2();
-        s->heap_mapped = mi.arena + mi.hblkhd;
-        s->heap_in_use = mi.uordblks + mi.hblkhd;
-        s->heap_free = mi.fordblks;
-        s->heap_releasable = mi.keepcost;
+    if (heap == RP_HEAP_NONE || !rp_next_is_glibc)
+        return;
+    if (heap == RP_HEAP_REPEAT) {
+        repeat_heap(r, s);
+        return;
     }
+    if (skip_next > 0) {
+        skip_next--;
+        repeat_heap(r, s);
+        return;
+    }
+#ifdef HAVE_MALLINFO2
+    uint64_t start = mono_ns();
+    struct mallinfo2 mi = mallinfo2();
+    if (mono_ns() - start > SLOW_NS) {
+        skip_next = skip_after_slow;
+        skip_after_slow = skip_after_slow < MAX_SKIP ? 2 * skip_after_slow : MAX_SKIP;
+    } else {
+        skip_after_slow = 1;
+    }
+    s->heap_mapped = mi.arena + mi.hblkhd;
+    s->heap_in_use = mi.uordblks + mi.hblkhd;
+    s->heap_free = mi.fordblks;
+    s->heap_releasable = mi.keepcost;
 #endif
 }
 
-void rp_sample_take(struct rp_ring *r, struct rp_sample *out, int final)
+void rp_sample_take(struct rp_ring *r, struct rp_sample *out, enum rp_heap_ask heap)
 {
     struct rp_totals t;
-    struct timespec ts;
 
     memset(out, 0, sizeof *out);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    out->t_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - r->hdr->start_mono_ns;
+    out->t_ns = mono_ns() - r->hdr->start_mono_ns;
     read_rss(out);
     rp_shards_sum(r, NULL, &t);
     out->live_bytes = t.live_bytes;
@@ -61,12 +102,5 @@ void rp_sample_take(struct rp_ring *r, struct rp_sample *out, int final)
     out->live_blocks = t.live_blocks;
     out->allocs = t.allocs;
     out->frees = t.frees;
-    if (final) {
-        out->heap_mapped = r->hdr->last.heap_mapped;
-        out->heap_in_use = r->hdr->last.heap_in_use;
-        out->heap_free = r->hdr->last.heap_free;
-        out->heap_releasable = r->hdr->last.heap_releasable;
-    } else {
-        read_heap(out);
-    }
+    read_heap(r, out, heap);
 }

@@ -7,9 +7,15 @@
 
 #include "ring.h"
 
-/* With final set, the allocator is not asked (exit() may run in a signal
- * handler that interrupted malloc, whose arena lock mallinfo2 would wait
- * for): the heap figures are those of the previous sample. */
-void rp_sample_take(struct rp_ring *r, struct rp_sample *out, int final);
+/* How to fill a sample's heap_* fields. */
+enum rp_heap_ask {
+    RP_HEAP_ASK,    /* ask the allocator, unless it has been slow lately (rss.c) */
+    RP_HEAP_REPEAT, /* the previous sample's: at exit, which may run in a signal
+                     * handler that interrupted malloc, whose arena lock
+                     * mallinfo2 would wait for */
+    RP_HEAP_NONE,   /* RP_HEAP_UNKNOWN: REQPROF_HEAP_STATS=0 */
+};
+
+void rp_sample_take(struct rp_ring *r, struct rp_sample *out, enum rp_heap_ask heap);
 
 #endif

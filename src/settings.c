@@ -105,6 +105,7 @@ void rp_settings_load(struct rp_settings *s, rp_getenv_fn get)
 
     memset(s, 0, sizeof *s);
     s->enabled = !bool_setting(get, "REQPROF_OFF", 0);
+    s->heap_stats = bool_setting(get, "REQPROF_HEAP_STATS", 1);
     s->http_detect = bool_setting(get, "REQPROF_HTTP", 1);
     s->route_paths = bool_setting(get, "REQPROF_PATHS", 1);
 

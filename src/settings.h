@@ -5,6 +5,7 @@
  *   REQPROF_INTERVAL_MS=N    RSS / allocator sampling interval, 0 = only at exit
  *   REQPROF_RING_SIZE=N[KMG] size of each ring file
  *   REQPROF_THREADS=N        threads counted in a shard of their own
+ *   REQPROF_HEAP_STATS=0     do not ask the allocator for its heap statistics (mallinfo2)
  *   REQPROF_HTTP=0           do not look for HTTP/1.x requests on accepted connections
  *   REQPROF_PATHS=0          HTTP route tags hold the method only, no path (privacy)
  *   REQPROF_ROUTES=N         route table slots
@@ -32,6 +33,7 @@ struct rp_settings {
     uint32_t interval_ms;
     uint64_t ring_size;
     uint32_t threads;
+    int      heap_stats;
     int      http_detect;
     int      route_paths;
     uint32_t routes;

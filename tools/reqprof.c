@@ -33,6 +33,7 @@ static void usage(FILE *out)
           "  -t, --threads N       threads with a shard of their own (default 64)\n"
           "  -r, --routes N        route table slots (default 256)\n"
           "  -n, --records N       request records kept, the newest (default 4096)\n"
+          "      --no-heap-stats   do not ask the allocator for its heap statistics\n"
           "      --no-http         do not find HTTP/1.x requests on accepted connections\n"
           "      --no-paths        HTTP routes are the method only (no paths: privacy)\n"
           "  -q, --quiet           do not say where the rings are\n"
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
         { "threads", required_argument, NULL, 't' },
         { "routes", required_argument, NULL, 'r' },
         { "records", required_argument, NULL, 'n' },
+        { "no-heap-stats", no_argument, NULL, 'M' },
         { "no-http", no_argument, NULL, 'H' },
         { "no-paths", no_argument, NULL, 'P' },
         { "quiet", no_argument, NULL, 'q' },
@@ -176,6 +178,9 @@ int main(int argc, char **argv)
         case 'n':
             set_checked("REQPROF_RECORDS", optarg, 1, 1 << 20, rp_parse_uint,
                         "a number of records from 1 to 1048576");
+            break;
+        case 'M':
+            setenv("REQPROF_HEAP_STATS", "0", 1);
             break;
         case 'H':
             setenv("REQPROF_HTTP", "0", 1);

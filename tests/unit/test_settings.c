@@ -30,15 +30,15 @@ int main(void)
     struct rp_settings d = load(NULL);
     ok(d.enabled && strcmp(d.dir, RP_DEFAULT_DIR) == 0 && d.interval_ms == RP_DEFAULT_INTERVAL_MS
        && d.ring_size == RP_DEFAULT_RING_SIZE && d.threads == RP_DEFAULT_THREADS
-       && d.http_detect && d.route_paths && d.routes == RP_DEFAULT_ROUTES && d.records == RP_DEFAULT_RECORDS,
+       && d.heap_stats && d.http_detect && d.route_paths && d.routes == RP_DEFAULT_ROUTES && d.records == RP_DEFAULT_RECORDS,
        "no variables: the defaults");
 
     const char *const good[] = { "REQPROF_OFF", "no", "REQPROF_DIR", "/tmp/r", "REQPROF_INTERVAL_MS", "0",
                                  "REQPROF_RING_SIZE", "8M", "REQPROF_THREADS", "4096", "REQPROF_HTTP", "off",
-                                 "REQPROF_PATHS", "0", "REQPROF_ROUTES", "2", "REQPROF_RECORDS", "1048576", NULL };
+                                 "REQPROF_HEAP_STATS", "no",                                  "REQPROF_PATHS", "0", "REQPROF_ROUTES", "2", "REQPROF_RECORDS", "1048576", NULL };
     struct rp_settings g = load(good);
     ok(g.enabled && strcmp(g.dir, "/tmp/r") == 0 && g.interval_ms == 0 && g.ring_size == 8 << 20
-       && g.threads == 4096 && !g.http_detect && !g.route_paths && g.routes == 2 && g.records == 1 << 20,
+       && g.threads == 4096 && !g.heap_stats && !g.http_detect && !g.route_paths && g.routes == 2 && g.records == 1 << 20,
        "good values are taken");
     const char *const off[] = { "REQPROF_OFF", "1", NULL };
     ok(!load(off).enabled, "REQPROF_OFF=1 switches counting off");
