@@ -44,6 +44,7 @@ static const char *env(const char *name)
 
 static int start(void)
 {
+    rp_log_init();
     if (rp_next_resolve() < 0)
         return OFF;
     rp_settings_load(&settings, env);

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Remembers which file descriptor 2 is; later lines are written only
+ * while it is still that file (see log.c). */
+void rp_log_init(void);
+
 /* Writes "reqprof[pid]: " and the NULL-terminated list of strings as one line. */
 void rp_log(const char *first, ...) __attribute__((sentinel));
 

@@ -41,4 +41,14 @@ grep -q 'cannot hold' "$WORK/err"
 ok $? "and says so"
 is "$(stat -c %a "$REQPROF_DIR")" 700 "the ring directory is 0700"
 is "$(stat -c %a "$r")" 600 "ring files are 0600"
+
+REQPROF_DIR="$WORK/gone" preloaded "$PROGS/stderr_reuse" "$WORK/gone" "$WORK/data" 2>"$WORK/err"
+ok $? "a host that reuses descriptor 2 for a data file runs"
+grep -q 'is not a directory' "$WORK/err"
+[ $? -ne 0 ] && [ ! -s "$WORK/data" ]
+ok $? "reqprof's line about the lost ring directory lands neither in the data file nor anywhere else"
+
+REQPROF_HEAP_STATS=0 preloaded "$PROGS/known_allocs" 5 >/dev/null
+r=$(ls -t "$REQPROF_DIR"/*.ring | head -n 1)
+is "$(jqr '.processes[0].last.heap_mapped' "$r")" null "REQPROF_HEAP_STATS=0: the allocator's figures are unknown"
 finish
