@@ -19,7 +19,11 @@
 #include "shard.h"
 
 __thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
-static __thread int no_slot __attribute__((tls_model("initial-exec")));
+/* A thread that found no free slot counts in the shared one, and looks
+ * for a slot again every RETRY_EVERY calls: threads exit and free theirs. */
+#define RETRY_EVERY 4096
+static __thread unsigned retry_in __attribute__((tls_model("initial-exec")));
+static __thread int overflowed __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static int fold_lock;
 
@@ -44,15 +48,19 @@ static unsigned char *claim(struct rp_ring *r)
                                             __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             continue;
         head_of(s)->tid = (uint32_t)syscall(SYS_gettid);
-        add64(&h->threads_seen, 1);
+        if (!overflowed)
+            add64(&h->threads_seen, 1);
         rp_self.shard = s;
         pthread_setspecific(exit_key, s);
         return s;
     }
-    no_slot = 1;
-    add64(&h->threads_seen, 1);
-    add64(&h->shard_overflows, 1);
-    add64(&head_of(rp_ring_shard(r, RP_SHARD_SLOT_SHARED))->threads, 1);
+    retry_in = RETRY_EVERY;
+    if (!overflowed) {
+        overflowed = 1;
+        add64(&h->threads_seen, 1);
+        add64(&h->shard_overflows, 1);
+        add64(&head_of(rp_ring_shard(r, RP_SHARD_SLOT_SHARED))->threads, 1);
+    }
     return NULL;
 }
 
@@ -69,8 +77,12 @@ static unsigned char *slow_shard(int *shared)
     rp_self.busy = 1;
     r = rp_active_ring();
     unsigned char *s = NULL;
-    if (r && !rp_self.exited && !no_slot)
-        s = claim(r);
+    if (r && !rp_self.exited) {
+        if (retry_in)
+            retry_in--;
+        else
+            s = claim(r);
+    }
     if (r && !s) {
         s = rp_ring_shard(r, RP_SHARD_SLOT_SHARED);
         *shared = 1;
@@ -201,7 +213,8 @@ int rp_shards_init(void)
 void rp_shards_after_fork(void)
 {
     rp_self.shard = NULL;
-    no_slot = 0;
+    retry_in = 0;
+    overflowed = 0;
     fold_lock = 0;
     pthread_setspecific(exit_key, NULL);
 }
