@@ -21,11 +21,9 @@
 #include "request.h"
 #include "shard.h"
 
-#define OWNER_BITS 10
 #define SLAB_OBJS 32
 #define MAX_SLABS 4096
 
-_Static_assert(RP_OWNER_SLOTS == 1u << OWNER_BITS, "owner table size");
 
 static int lock_word;
 static __thread int lock_held __attribute__((tls_model("initial-exec")));
@@ -41,52 +39,9 @@ static size_t route_index_mask;
 
 /* ---- the hot path's part -------------------------------------------------- */
 
-static size_t owner_slot(const void *p)
-{
-    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - OWNER_BITS));
-}
-
-static void owned_insert(struct rp_req *q, const void *p)
-{
-    size_t i = owner_slot(p);
-    while (q->owned[i])
-        i = (i + 1) & (RP_OWNER_SLOTS - 1);
-    q->owned[i] = p;
-    q->nowned++;
-}
-
-/* Whether slot k's entry, wanted at home, may stay where it is once slot
- * `hole` is emptied: it may if its home lies cyclically in (hole, k]. */
-static int stays(size_t hole, size_t k, size_t home)
-{
-    return hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
-}
-
-/* Linear probing with backward-shift deletion: no tombstones, so a table
- * whose blocks were all freed is empty again and needs no clearing. */
-static int owned_remove(struct rp_req *q, const void *p)
-{
-    size_t i = owner_slot(p);
-    while (q->owned[i] != p) {
-        if (!q->owned[i])
-            return 0;
-        i = (i + 1) & (RP_OWNER_SLOTS - 1);
-    }
-    size_t hole = i;
-    for (size_t k = (hole + 1) & (RP_OWNER_SLOTS - 1); q->owned[k]; k = (k + 1) & (RP_OWNER_SLOTS - 1)) {
-        if (stays(hole, k, owner_slot(q->owned[k])))
-            continue;
-        q->owned[hole] = q->owned[k];
-        hole = k;
-    }
-    q->owned[hole] = NULL;
-    q->nowned--;
-    return 1;
-}
-
 void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
-    if (q->answered)
+    if (q->answered || q->state != RP_REQ_OPEN)
         return;
     q->allocs++;
     q->bytes_alloc += usable;
@@ -96,17 +51,17 @@ void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
     q->own_blocks++;
     if (q->own_bytes > q->peak_bytes)
         q->peak_bytes = q->own_bytes;
-    if (q->nowned < RP_OWNER_SLOTS / 4 * 3)
-        owned_insert(q, p);
-    else
+    if (q->owned.n >= RP_OWNER_SLOTS / 4 * 3 || !rp_owners_add(&q->owned, p))
         q->flags |= RP_REQ_OWNERS_APPROX;
 }
 
 void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 {
+    if (q->state != RP_REQ_OPEN)
+        return;
     q->frees++;
     q->bytes_freed += usable;
-    int own = owned_remove(q, p)
+    int own = rp_owners_remove(&q->owned, p)
         || ((q->flags & RP_REQ_OWNERS_APPROX) && q->own_blocks && q->own_bytes >= usable);
     if (own) {
         q->own_bytes -= usable;
@@ -190,7 +145,7 @@ struct rp_req *rp_req_begin(uint16_t source)
         q = free_list;
         if (q) {
             free_list = q->next_free;
-            memset(q, 0, offsetof(struct rp_req, owned)); /* owned[] is empty already */
+            memset(q, 0, offsetof(struct rp_req, owned)); /* release() left owned empty */
             q->source = source;
             q->fd = -1;
             q->tid = thread_id();
@@ -216,8 +171,8 @@ void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
 
 static void release(struct rp_req *q)
 {
-    if (q->nowned)
-        memset(q->owned, 0, sizeof q->owned);
+    if (q->owned.n || (q->flags & RP_REQ_OWNERS_APPROX))
+        rp_owners_clear(&q->owned);
     q->state = RP_REQ_FREE;
     __atomic_store_n(&q->id, 0, __ATOMIC_RELEASE);
     q->next_free = free_list;
@@ -440,8 +395,7 @@ void rp_requests_after_fork_child(void)
     for (unsigned s = 0; s < nslabs; s++)
         for (int i = SLAB_OBJS - 1; i >= 0; i--) {
             struct rp_req *q = &slabs[s][i];
-            if (q->nowned)
-                memset(q->owned, 0, sizeof q->owned);
+            rp_owners_clear(&q->owned);
             q->state = RP_REQ_FREE;
             q->id = 0;
             q->next_free = free_list;

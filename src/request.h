@@ -6,10 +6,10 @@
  * charges its calls to the request rp_self.req points at. The hot path
  * (shard.h) pays one thread-local load and a predicted branch when no
  * request is open; inside one it also files the block in the request's
- * own-block table, so a free knows whether the block was the request's
- * own (left and peak are then exact) or foreign. The table is bounded
- * (RP_OWNER_SLOTS); past 3/4 full it stops taking blocks and the request
- * is flagged approximate.
+ * own-block table (owners.h), so a free knows whether the block was the
+ * request's own (left and peak are then exact) or foreign. The table is
+ * bounded (RP_OWNER_SLOTS); past 3/4 full it stops taking blocks and the
+ * request is flagged approximate.
  *
  * An HTTP request whose response is complete but which has not ended yet
  * (conn.h says why it ends late) is charged its frees, the clean-up, but
@@ -27,10 +27,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "owners.h"
 #include "ring_format.h"
 #include "sizeclass.h"
-
-#define RP_OWNER_SLOTS 1024 /* a power of two */
 
 enum rp_req_state { RP_REQ_FREE = 0, RP_REQ_OPEN = 1 };
 
@@ -46,12 +45,11 @@ struct rp_req {
     uint64_t start_ns;
     uint64_t allocs, frees, bytes_alloc, bytes_freed, foreign_frees, foreign_bytes;
     uint64_t own_bytes, own_blocks, peak_bytes;
-    uint32_t nowned;          /* blocks in owned[] */
     uint64_t touched[(RP_NCLASSES + 63) / 64]; /* classes with class_allocs > 0 */
     uint32_t class_allocs[RP_NCLASSES];
     char     route[RP_ROUTE_LEN];
     struct rp_req *next_free;
-    const void *owned[RP_OWNER_SLOTS]; /* open addressing, NULL = empty */
+    struct rp_owners owned;   /* its own blocks still live; last, as begin clears all before it */
 };
 
 /* The hot path's part, called only when rp_self.req is set. */
