@@ -97,21 +97,41 @@ static void preload(const char *lib)
     free(v);
 }
 
-static void forward(int sig)
+/* Signals meant for CMD. SIGINT and SIGQUIT from the terminal (the
+ * kernel sends them to the whole foreground group, CMD included) are not
+ * passed on, or CMD would get them twice; sent to reqprof alone by kill(1),
+ * they are. */
+static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGINT, SIGQUIT };
+#define NFORWARDED (sizeof forwarded / sizeof *forwarded)
+
+static void forward(int sig, siginfo_t *info, void *ctx)
 {
+    (void)ctx;
+    if ((sig == SIGINT || sig == SIGQUIT) && info->si_code == SI_KERNEL)
+        return;
     if (child > 0)
         kill(child, sig);
+}
+
+static void set_forwarding(sigset_t *set)
+{
+    struct sigaction sa = { .sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART };
+    sigemptyset(set);
+    for (size_t i = 0; i < NFORWARDED; i++) {
+        sigaddset(set, forwarded[i]);
+        sigaction(forwarded[i], &sa, NULL);
+    }
+}
+
+static void unset_forwarding(void)
+{
+    for (size_t i = 0; i < NFORWARDED; i++)
+        signal(forwarded[i], SIG_DFL);
 }
 
 static int wait_child(void)
 {
     int status;
-    static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
-    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-        signal(forwarded[i], forward);
-    /* the terminal sends ^C and ^\ to the whole process group: CMD gets them itself */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
     while (waitpid(child, &status, 0) < 0)
         if (errno != EINTR)
             die("waitpid", strerror(errno));
@@ -209,14 +229,22 @@ int main(int argc, char **argv)
     preload(library_path());
     const char *dir = rp_ring_dir();
 
+    /* forwarding is in place before CMD exists, and a signal that comes
+     * in between waits (blocked) until child is known */
+    sigset_t set, old;
+    set_forwarding(&set);
+    sigprocmask(SIG_BLOCK, &set, &old);
     child = fork();
     if (child < 0)
         die("fork", strerror(errno));
     if (child == 0) {
+        unset_forwarding();
+        sigprocmask(SIG_SETMASK, &old, NULL);
         execvp(argv[optind], argv + optind);
         fprintf(stderr, "reqprof: cannot run %s: %s\n", argv[optind], strerror(errno));
         _exit(errno == ENOENT ? 127 : 126);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     int status = wait_child(), off = 0;
     const char *off_text = getenv("REQPROF_OFF");
     if (off_text)

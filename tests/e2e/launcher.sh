@@ -34,6 +34,15 @@ is $? 125 "a missing library: 125"
 grep -q "cannot read the preload library" "$WORK/err"
 ok $? "and a clear line"
 
+for sig in INT QUIT TERM; do
+    reqprof -q -d "$dir" -- "$PROGS/sleeper" 1 100 >"$WORK/ready" &
+    launcher=$!
+    for _ in $(seq 50); do [ -s "$WORK/ready" ] && break; sleep 0.1; done
+    kill -"$sig" "$launcher"
+    wait "$launcher"
+    is $? $((128 + $(kill -l "$sig"))) "SIG$sig sent to reqprof alone reaches CMD, and reqprof exits as CMD did"
+done
+
 # children: a shell that forks a program shows up with it
 reqprof -q -d "$dir/kids" -- sh -c "'$PROGS/known_allocs' 3 >/dev/null; '$PROGS/known_allocs' 4 >/dev/null"
 n=$(ls "$dir/kids"/*.ring | wc -l)
