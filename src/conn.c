@@ -96,6 +96,17 @@ static struct rp_req *head(const struct conn *c)
     return c->qlen ? valid(&c->queue[c->qhead]) : NULL;
 }
 
+/* Tells an answered head which request is pipelined after it. */
+static void link_successor(struct conn *c)
+{
+    struct rp_req *q = head(c);
+    if (!q || !c->head_done || c->qlen < 2)
+        return;
+    const struct queued *n = &c->queue[(c->qhead + 1) % QUEUE_MAX];
+    q->next = n->q;
+    q->next_id = n->id;
+}
+
 static void pop(struct conn *c, enum rp_req_end why)
 {
     struct queued *e = &c->queue[c->qhead];
@@ -158,18 +169,20 @@ void rp_conn_connected(int fd)
         c->owner = (struct queued){ q, q->id };
 }
 
-/* An upstream is used: for the request being served when it is written
- * to (a pooled keep-alive upstream changes hands), else for its owner. */
+/* An upstream is used for its owner while the owner still waits for its
+ * response; written to by the request being served once the owner is
+ * answered or gone, it changes hands (a keep-alive upstream taken from
+ * the pool). Several upstreams written in one turn of an event loop each
+ * keep their own owner. */
 static void upstream_used(struct conn *c, int writing)
 {
-    struct rp_req *q = current();
-    if (writing && q) {
+    struct rp_req *owner = valid(&c->owner), *q = current();
+    if (writing && q && (!owner || owner->answered)) {
         c->owner = (struct queued){ q, q->id };
         return;
     }
-    q = valid(&c->owner);
-    if (q)
-        rp_self.req = q;
+    if (owner)
+        rp_self.req = owner;
 }
 
 void rp_conn_before_read(int fd)
@@ -199,6 +212,7 @@ static void request_line(struct conn *c, int fd)
     c->queue[(c->qhead + c->qlen) % QUEUE_MAX] = (struct queued){ q, q->id };
     c->qlen++;
     c->seen_request = 1;
+    link_successor(c);
 }
 
 static void feed_in(struct conn *c, int fd, const char *p, size_t n)
@@ -239,6 +253,7 @@ static void response_event(struct conn *c, enum rp_http_event ev)
             break;
         c->head_done = 1;
         q->answered = 1;
+        link_successor(c);
         if (ndone < DONE_MAX)
             done[ndone++] = c->queue[c->qhead];
         break;

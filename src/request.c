@@ -39,10 +39,16 @@ static size_t route_index_mask;
 
 /* ---- the hot path's part -------------------------------------------------- */
 
-void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+/* The request that takes a call charged to an answered request: the
+ * next one pipelined on its connection, or none. */
+static struct rp_req *successor(const struct rp_req *q)
 {
-    if (q->answered || q->state != RP_REQ_OPEN)
-        return;
+    struct rp_req *next = q->next;
+    return rp_req_is(next, q->next_id) ? next : NULL;
+}
+
+static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+{
     q->allocs++;
     q->bytes_alloc += usable;
     q->class_allocs[cls]++;
@@ -55,14 +61,11 @@ void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
         q->flags |= RP_REQ_OWNERS_APPROX;
 }
 
-void rp_req_free(struct rp_req *q, const void *p, size_t usable)
+static void charge_free(struct rp_req *q, size_t usable, int own)
 {
-    if (q->state != RP_REQ_OPEN)
-        return;
     q->frees++;
     q->bytes_freed += usable;
-    int own = rp_owners_remove(&q->owned, p)
-        || ((q->flags & RP_REQ_OWNERS_APPROX) && q->own_blocks && q->own_bytes >= usable);
+    own = own || ((q->flags & RP_REQ_OWNERS_APPROX) && q->own_blocks && q->own_bytes >= usable);
     if (own) {
         q->own_bytes -= usable;
         q->own_blocks--;
@@ -70,6 +73,29 @@ void rp_req_free(struct rp_req *q, const void *p, size_t usable)
         q->foreign_frees++;
         q->foreign_bytes += usable;
     }
+}
+
+void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+{
+    if (q->state != RP_REQ_OPEN)
+        return;
+    if (q->answered && !(q = successor(q)))
+        return;
+    charge_alloc(q, p, cls, usable);
+}
+
+/* An answered request keeps the frees of its own blocks (its clean-up);
+ * other frees go to its successor, when there is one. */
+void rp_req_free(struct rp_req *q, const void *p, size_t usable)
+{
+    if (q->state != RP_REQ_OPEN)
+        return;
+    int own = rp_owners_remove(&q->owned, p);
+    struct rp_req *next;
+    if (!own && q->answered && (next = successor(q)))
+        charge_free(next, usable, rp_owners_remove(&next->owned, p));
+    else
+        charge_free(q, usable, own);
 }
 
 /* ---- the lock and the pool ------------------------------------------------ */

@@ -12,9 +12,11 @@
  * request is flagged approximate.
  *
  * An HTTP request whose response is complete but which has not ended yet
- * (conn.h says why it ends late) is charged its frees, the clean-up, but
- * not new allocations: those are the server getting ready for the next
- * turn (nginx allocates the next read buffer there), not this request.
+ * (conn.h says why it ends late) is charged the frees of its own blocks,
+ * its clean-up, but not new allocations: those are the server getting
+ * ready for the next turn (nginx allocates the next read buffer there).
+ * When a pipelined request waits behind it on the connection, the server
+ * is working on that one: it takes the allocations and the other frees.
  *
  * Ending a request is the shared work: under one process-wide spin lock
  * it writes a record into the ring, adds to its route's aggregates and
@@ -39,7 +41,7 @@ struct rp_req {
     uint32_t tid;
     uint16_t source, status, flags;
     uint8_t  is_head;         /* HTTP: a HEAD request, whose response has no body */
-    uint8_t  answered;        /* HTTP: its response is complete; only frees are charged now */
+    uint8_t  answered;        /* HTTP: its response is complete (see above) */
     int      fd;              /* HTTP: the connection, else -1 */
     uint64_t conn;            /* HTTP: the connection's number */
     uint64_t start_ns;
@@ -48,7 +50,9 @@ struct rp_req {
     uint64_t touched[(RP_NCLASSES + 63) / 64]; /* classes with class_allocs > 0 */
     uint32_t class_allocs[RP_NCLASSES];
     char     route[RP_ROUTE_LEN];
-    struct rp_req *next_free;
+    struct rp_req *next;      /* HTTP: the request pipelined after it, or NULL */
+    uint64_t next_id;
+    struct rp_req *next_free; /* in the pool */
     struct rp_owners owned;   /* its own blocks still live; last, as begin clears all before it */
 };
 

@@ -4,19 +4,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 
 line=$(timeout 120 env LD_PRELOAD="$REQPROF_LIB" "$PROGS/forker" 20)
-ok $? "forker and its 20 children 
-rm -f "$REQPROF_DIR"/*.ring
-preloaded "$PROGS/raw_fork"
-ok $? "raw_fork runs"
-is "$(rings | wc -l)" 2 "a ring for the parent and its fork() child; none for the _Fork() child"
-for f in $(rings); do
-    if [ "$(jqr '.processes[0].fork_parent' "$f")" = 0 ]; then
-        is "$(jqr "$c.allocs" "$f")" 10 "the parent's ring has its own 10 allocations, not the _Fork() child's 1000"
-    else
-        is "$(jqr "$c.allocs" "$f")" 5 "the fork() child's ring has its 5"
-    fi
-done
-finish (no deadlock)"
+ok $? "forker and its 20 children finish (no deadlock)"
 parent=$(for f in $(rings); do jq -r 'select(.processes[0].fork_parent == 0) | .processes[0].pid' <(reqprof-report --json "$f"); done)
 is "$(rings | wc -l)" 21 "one ring for the parent, one for each child"
 c=$(class_of 7000)
@@ -40,7 +28,6 @@ rm -f "$REQPROF_DIR"/*.ring
 preloaded "$PROGS/idle_forks"
 ok $? "idle_forks runs"
 is "$(rings | wc -l)" 2 "children that made no call leave no ring; the parent and the child that did keep theirs"
-
 rm -f "$REQPROF_DIR"/*.ring
 preloaded "$PROGS/raw_fork"
 ok $? "raw_fork runs"

@@ -3,7 +3,6 @@
  * parent itself makes 10. Nothing here allocates behind our back (no
  * stdio), so the parent's ring must hold exactly its own 10: the _Fork
  * child stops counting rather than count into the parent's ring. */
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
