@@ -15,10 +15,44 @@
  *
  * With T threads and a fork parent: allocs 14 + 5T, frees 11 + 2T, live
  * blocks 6 + 3T, live bytes (3 + 3T) * 24 + 3 * 4096.
+ *
+ * Requests (format 2). Header: begun 62, ended 60, nested 1, unmatched 2,
+ * lost 0, other_route 1, http_conns 7, http_not_http 1, http_detect 1,
+ * route_paths 1; records_written and marks_written as in the spec.
+ *
+ * Routes (rb_routes below; slot 0 and the next nroutes - 1, in table
+ * order or reversed). Every request takes 1 ms but one of 2 ms:
+ *
+ *   route           reqs  allocs (usable)  frees  peaks             left
+ *   (other routes)     1     2 x 24            2  1 x 48            1 x 0
+ *   GET /a            10    40 x 24           40  5 x 100, 4 x 1000, 1 x 5000   10 x 0
+ *   GET /leak          4     8 x 4096          4  4 x 8192          4 x 4096 (1 block each)
+ *   POST /b            5     5 x 112           4  5 x 112           4 x 0, 1 x 112 (1 block)
+ *
+ * so, ranked by left: GET /leak (left 16384), POST /b (112), GET /a
+ * (peak max 5000), (other routes); percentiles p50/p90/p99 of peak:
+ * GET /a 112/1024/5000 (class bounds, the last capped at the max),
+ * GET /leak 8192 (all three), POST /b 112; of left: GET /leak 4096,
+ * POST /b 8/112/112 (0 bytes is in class [0, 8]), the others 0.
+ *
+ * Records: the newest min(records_written, record_cap) indexes i are
+ * kept, with id i + 1, route rb_routes[1 + i % 3], HTTP (conn 1 + i / 2,
+ * status 200, end_reason READ) for odd i, API for even i, peak_bytes
+ * 100 i + 50, left_bytes 4096 + i when i % 3 == 1 (GET /leak) else 0.
+ * Record torn_record is left half written (seq 2 i + 1). With the
+ * defaults (60 written, 48 kept, 58 torn): 47 valid records, indexes 12 to
+ * 59 but 58; 15 of them left bytes.
+ *
+ * Marks: mark k at (k + 1) x 250 ms, after 10 (k + 1) requests, labelled
+ * "start", "reload", "config change", "mark 3", ...
+ *
+ * With no_requests, as a process that never saw one: slot 0 named and
+ * empty, no records, no marks, the counters 0.
  */
 #ifndef REQPROF_RING_BUILD_H
 #define REQPROF_RING_BUILD_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ring_format.h"
@@ -28,6 +62,12 @@
 
 struct rb_spec {
     uint32_t pid, ppid, fork_parent;  /* fork_parent 0: slot 2 is FREE */
+    uint32_t nroutes;                 /* route slots filled, slot 0 included: 1 to RB_NROUTES */
+    int reversed;                     /* routes after slot 0 in reverse order */
+    uint32_t route_cap, record_cap, mark_cap;
+    uint64_t records_written, marks_written;
+    uint64_t torn_record;             /* left half written; UINT64_MAX: none */
+    int no_requests;                  /* none at all: see above */
     uint32_t state;                   /* enum rp_state */
     uint64_t proc_start_ticks;
     uint32_t version;
@@ -46,7 +86,33 @@ static struct rb_spec rb_default_spec(void)
         .version = RP_RING_VERSION, .threads = 2, .free_slots = 1,
         .series_cap = 16, .series_count = 10, .start_real_ns = 1700000000000000000ull,
         .prog = "testprog", .title = "testprog: worker process",
+        .nroutes = 4, .route_cap = 8, .record_cap = 48, .mark_cap = 4,
+        .records_written = 60, .marks_written = 3, .torn_record = 58,
     };
+}
+
+/* The fixed routes; a group is (requests, bytes) of requests whose peak,
+ * or left, was that many bytes. */
+struct rb_route {
+    const char *name;
+    uint64_t requests, allocs, usable, frees, left_blocks;
+    uint64_t peak[3][2], left[2][2];
+};
+
+#define RB_NROUTES 4
+static const struct rb_route rb_routes[RB_NROUTES] = {
+    { "(other routes)", 1, 2, 24, 2, 0, { { 1, 48 } }, { { 1, 0 } } },
+    { "GET /a", 10, 40, 24, 40, 0, { { 5, 100 }, { 4, 1000 }, { 1, 5000 } }, { { 10, 0 } } },
+    { "GET /leak", 4, 8, 4096, 4, 4, { { 4, 8192 } }, { { 4, 4096 } } },
+    { "POST /b", 5, 5, 112, 4, 1, { { 5, 112 } }, { { 4, 0 }, { 1, 112 } } },
+};
+
+/* The slot of rb_routes[k] in the table, or slot 0 when it is not there. */
+static uint32_t rb_route_slot(const struct rb_spec *s, uint32_t k)
+{
+    if (k == 0 || k >= s->nroutes)
+        return 0;
+    return s->reversed ? s->nroutes - k : k;
 }
 
 static uint64_t rb_round_up(uint64_t v)
@@ -112,6 +178,109 @@ static struct rp_sample rb_sample(uint32_t i)
     };
 }
 
+/* Adds groups of (requests, bytes) into a route's sum, max and histogram. */
+static void rb_groups(const uint64_t (*g)[2], int n, uint64_t *sum, uint64_t *max, uint64_t *hist,
+                      uint64_t *leaky)
+{
+    for (int i = 0; i < n; i++) {
+        if (!g[i][0])
+            continue;
+        *sum += g[i][0] * g[i][1];
+        if (g[i][1] > *max)
+            *max = g[i][1];
+        hist[rp_class_of(g[i][1])] += g[i][0];
+        if (leaky && g[i][1])
+            *leaky += g[i][0];
+    }
+}
+
+static void rb_fill_route(unsigned char *buf, const struct rp_header *h, uint32_t slot, const struct rb_route *d)
+{
+    unsigned char *at = buf + h->route_off + (uint64_t)slot * h->route_size;
+    struct rp_route_head *r = (struct rp_route_head *)at;
+    uint64_t *hist = (uint64_t *)(at + RP_ROUTE_HEAD_SIZE);
+    strncpy(r->name, d->name, sizeof r->name - 1);
+    r->seq = 2 * (d->requests + 1); /* even: one update per request, and the filling */
+    r->requests = d->requests;
+    r->allocs = d->allocs;
+    r->frees = d->frees;
+    r->bytes_alloc = d->allocs * d->usable;
+    r->bytes_freed = d->frees * d->usable;
+    r->left_blocks = d->left_blocks;
+    r->duration_sum_ns = (d->requests + 1) * 1000000;
+    r->duration_max_ns = 2000000;
+    hist[RP_ROUTE_HIST_ALLOCS * h->nclasses + rp_class_of(d->usable)] = d->allocs;
+    rb_groups(d->peak, 3, &r->peak_sum, &r->peak_max, hist + RP_ROUTE_HIST_PEAK * h->nclasses, NULL);
+    rb_groups(d->left, 2, &r->left_sum, &r->left_max, hist + RP_ROUTE_HIST_LEFT * h->nclasses, &r->leaky);
+}
+
+static void rb_fill_routes(unsigned char *buf, struct rp_header *h, const struct rb_spec *s)
+{
+    if (s->no_requests) {
+        strcpy(((struct rp_route_head *)(buf + h->route_off))->name, rb_routes[0].name);
+        h->routes_used = 1;
+        return;
+    }
+    for (uint32_t k = 0; k < s->nroutes; k++)
+        rb_fill_route(buf, h, rb_route_slot(s, k), &rb_routes[k]);
+    h->routes_used = s->nroutes;
+}
+
+static struct rp_record rb_record(const struct rb_spec *s, uint64_t i)
+{
+    uint32_t k = 1 + (uint32_t)(i % 3);
+    int http = i % 2 == 1;
+    struct rp_record r = {
+        .seq = i == s->torn_record ? 2 * i + 1 : 2 * i + 2, .id = i + 1, .tid = s->pid,
+        .route = rb_route_slot(s, k), .source = http ? RP_SRC_HTTP : RP_SRC_API,
+        .end_reason = http ? RP_END_READ : RP_END_API, .status = http ? 200 : 0,
+        .start_ns = i * 10000000, .end_ns = i * 10000000 + 1000000,
+        .allocs = 3, .frees = 2, .peak_bytes = 100 * i + 50,
+        .left_bytes = k == 2 ? 4096 + i : 0, .left_blocks = k == 2, .conn = http ? 1 + i / 2 : 0,
+    };
+    r.bytes_alloc = r.peak_bytes;
+    r.bytes_freed = r.peak_bytes - r.left_bytes;
+    strncpy(r.route_text, rb_routes[k].name, sizeof r.route_text - 1);
+    return r;
+}
+
+static void rb_fill_records(unsigned char *buf, struct rp_header *h, const struct rb_spec *s)
+{
+    struct rp_record *slots = (struct rp_record *)(buf + h->record_off);
+    uint64_t kept = s->records_written < s->record_cap ? s->records_written : s->record_cap;
+    for (uint64_t i = s->records_written - kept; i < s->records_written; i++)
+        slots[i % s->record_cap] = rb_record(s, i);
+    h->records_written = s->records_written;
+}
+
+static void rb_fill_marks(unsigned char *buf, struct rp_header *h, const struct rb_spec *s)
+{
+    static const char *const label[] = { "start", "reload", "config change" };
+    struct rp_mark *slots = (struct rp_mark *)(buf + h->mark_off);
+    uint64_t kept = s->marks_written < s->mark_cap ? s->marks_written : s->mark_cap;
+    for (uint64_t k = s->marks_written - kept; k < s->marks_written; k++) {
+        struct rp_mark *m = &slots[k % s->mark_cap];
+        *m = (struct rp_mark){ .seq = 2 * k + 2, .t_ns = (k + 1) * 250000000, .tid = s->pid,
+                               .requests = 10 * (k + 1) };
+        if (k < 3)
+            strncpy(m->label, label[k], sizeof m->label - 1);
+        else
+            snprintf(m->label, sizeof m->label, "mark %llu", (unsigned long long)k);
+    }
+    h->marks_written = s->marks_written;
+}
+
+static void rb_fill_requests(struct rp_header *h)
+{
+    h->req_begun = 62;
+    h->req_ended = 60;
+    h->req_nested = 1;
+    h->req_unmatched = 2;
+    h->req_other_route = 1;
+    h->http_conns = 7;
+    h->http_not_http = 1;
+}
+
 static void rb_fill_series(unsigned char *buf, struct rp_header *h, const struct rb_spec *s)
 {
     struct rp_sample *series = (struct rp_sample *)(buf + h->series_off);
@@ -148,9 +317,18 @@ static unsigned char *rb_build(const struct rb_spec *s, size_t *len)
     h.nshards = RP_SHARD_FIRST_THREAD + s->threads + s->free_slots;
     h.shard_size = RP_SHARD_HEAD_SIZE + RP_NCLASSES * RP_CLASS_COUNT_SIZE;
     h.shard_off = rb_round_up(h.class_off + RP_NCLASSES * sizeof(uint64_t));
+    h.route_cap = s->route_cap;
+    h.route_size = RP_ROUTE_HEAD_SIZE + RP_ROUTE_NHIST * RP_NCLASSES * sizeof(uint64_t);
+    h.route_off = rb_round_up(h.shard_off + (uint64_t)h.nshards * h.shard_size);
+    h.record_cap = s->record_cap;
+    h.record_size = sizeof(struct rp_record);
+    h.record_off = rb_round_up(h.route_off + (uint64_t)h.route_cap * h.route_size);
+    h.mark_cap = s->mark_cap;
+    h.mark_size = sizeof(struct rp_mark);
+    h.mark_off = rb_round_up(h.record_off + (uint64_t)h.record_cap * h.record_size);
     h.series_cap = s->series_cap;
     h.sample_size = sizeof(struct rp_sample);
-    h.series_off = rb_round_up(h.shard_off + (uint64_t)h.nshards * h.shard_size);
+    h.series_off = rb_round_up(h.mark_off + (uint64_t)h.mark_cap * h.mark_size);
     h.file_size = rb_round_up(h.series_off + (uint64_t)h.series_cap * h.sample_size);
     h.threads_seen = s->threads + 2;
     strncpy(h.prog, s->prog, sizeof h.prog - 1);
@@ -163,6 +341,15 @@ static unsigned char *rb_build(const struct rb_spec *s, size_t *len)
     rp_class_table((uint64_t *)(buf + h.class_off));
     rb_fill_shards(buf, &h, s);
     rb_fill_series(buf, &h, s);
+    rb_fill_routes(buf, &h, s);
+    h.http_detect = 1;
+    h.route_paths = 1;
+    h.owner_slots = 64;
+    if (!s->no_requests) {
+        rb_fill_records(buf, &h, s);
+        rb_fill_marks(buf, &h, s);
+        rb_fill_requests(&h);
+    }
     memcpy(buf, &h, sizeof h);
     *len = h.file_size;
     return buf;

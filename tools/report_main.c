@@ -58,8 +58,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "Usage: " PROG " [--json] [--pid PID]... [--dir DIR] [PATH...]\n"
-        "Report what reqprof recorded: allocations, live heap, size classes and RSS\n"
-        "of each profiled process, and all of them merged.\n"
+        "Report what reqprof recorded: allocations, live heap, size classes, RSS,\n"
+        "requests and routes of each profiled process, and all of them merged.\n"
         "\n"
         "  PATH        a ring file, or a directory of them (its *.ring files)\n"
         "  --pid PID   the rings of process PID and of its descendants (nginx's\n"
@@ -174,9 +174,9 @@ static size_t load_rings(const struct rp_pathlist *l, struct rp_ring *rings, str
             continue;
         }
         if (rings[n].inconsistent)
-            fprintf(stderr, PROG ": warning: %s: inconsistent live read (threads kept exiting or the series "
-                            "was being compacted while it was copied): one thread's counts may be missed or "
-                            "counted twice\n",
+            fprintf(stderr, PROG ": warning: %s: inconsistent live read (threads kept exiting, the series "
+                            "was being compacted or a route was being updated while it was copied): one thread's "
+                            "counts, or a route's last request, may be missed or counted twice\n",
                     l->v[i].path);
         n++;
     }

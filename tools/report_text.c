@@ -8,7 +8,16 @@
  *                       what is still live and requested-vs-usable bytes
  *   over time           per process, RSS and live bytes as sparklines and
  *                       the allocator's own view at the last sample
+ *   requests            the request counters in one line (or one line
+ *                       saying none were seen, and how to get some)
+ *   routes              merged over processes, ranked by what they leave
+ *                       live; then by peak, when that order differs
+ *   by process          which process served how many (several processes)
+ *   standouts           the few requests that left or peaked the most
+ *   marks               the process-wide marks, in time order
  *
+ * Long lists are cut to a screen's worth with "... N more": the JSON
+ * report has every row.
  * Bytes are shown in binary units (KiB, MiB); counts exactly. Figures that
  * are estimates say so. Formatting helpers return small structs by value
  * so that several can appear in one printf.
@@ -21,6 +30,12 @@
 #define ROLE_WIDTH  22
 #define BAR_WIDTH   30
 #define SPARK_WIDTH 40
+#define ROUTE_WIDTH 26
+#define ROUTE_ROWS  15 /* routes ranked by left bytes */
+#define PEAK_ROWS   5  /* routes ranked by peak */
+#define PROC_ROWS   15
+#define STANDOUT_ROWS 3 /* of each reason */
+#define MARK_ROWS   10
 
 typedef unsigned long long ull;
 
@@ -90,6 +105,19 @@ static struct text local_time(uint64_t real_ns)
     return t;
 }
 
+/* A request's length: "850 us", "12.3 ms", "2.50 s". */
+static struct text span(uint64_t ns)
+{
+    struct text t;
+    if (ns < 1000000)
+        snprintf(t.s, sizeof t.s, "%llu us", (ull)(ns / 1000));
+    else if (ns < 1000000000)
+        snprintf(t.s, sizeof t.s, "%.1f ms", (double)ns / 1e6);
+    else
+        snprintf(t.s, sizeof t.s, "%.2f s", (double)ns / 1e9);
+    return t;
+}
+
 static const char *role(const struct rp_ring *r)
 {
     return r->title[0] ? r->title : r->prog[0] ? r->prog : "?";
@@ -136,8 +164,8 @@ static void print_processes(FILE *out, const struct rp_summary *s)
                 human(p->peak_rss).s, human(h->last.rss_bytes).s);
     }
     if (torn)
-        fprintf(out, "  * read while threads kept exiting or the series was being compacted: "
-                     "one thread's counts may be missed or counted twice\n");
+        fprintf(out, "  * read while threads kept exiting, the series was being compacted or a route was being "
+                     "updated: one thread's counts, or a route's last request, may be missed or counted twice\n");
 }
 
 /* ---- totals ---- */
@@ -299,6 +327,178 @@ static void print_series(FILE *out, const struct rp_summary *s)
         print_proc_series(out, s->procs[i].ring);
 }
 
+/* ---- requests ---- */
+
+static int detection_off(const struct rp_summary *s)
+{
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (!s->procs[i].ring->hdr.http_detect)
+            return 1;
+    return 0;
+}
+
+static void print_none_seen(FILE *out, const struct rp_summary *s)
+{
+    if (detection_off(s))
+        fprintf(out, "\nRequests: none seen. HTTP detection was off (REQPROF_HTTP=0); turn it on, or mark "
+                     "requests with reqprof_request_begin() from reqprof.h (reqprof(3)).\n");
+    else
+        fprintf(out, "\nRequests: none seen. No HTTP/1.x request arrived on an accepted connection and nothing "
+                     "called reqprof_request_begin() from reqprof.h (reqprof(3)).\n");
+}
+
+/* Counters that are usually 0, on a line of their own when one is not. */
+static void print_unusual(FILE *out, const struct rp_requests *q)
+{
+    const struct { uint64_t v; const char *what; } f[] = {
+        { q->records_torn, "records torn (being written as they were read)" },
+        { q->nested, "begun with one open (nested)" },
+        { q->unmatched, "ends with none open" },
+        { q->lost, "lost (ended with no record)" },
+        { q->other_route, "under \"(other routes)\" (the route table was full)" },
+    };
+    const char *sep = "  ";
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (!f[i].v)
+            continue;
+        fprintf(out, "%s%llu %s", sep, (ull)f[i].v, f[i].what);
+        sep = ", ";
+    }
+    if (sep[0] == ',')
+        fputc('\n', out);
+}
+
+static void print_requests(FILE *out, const struct rp_summary *s)
+{
+    const struct rp_requests *q = &s->requests;
+    fprintf(out, "\nRequests: %llu ended (%llu begun) in %zu route%s; %llu HTTP connection%s, %llu not HTTP; "
+                 "%llu records kept of %llu written\n",
+            (ull)q->ended, (ull)q->begun, s->routes.n, s->routes.n == 1 ? "" : "s", (ull)q->http_conns,
+            q->http_conns == 1 ? "" : "s", (ull)q->http_not_http, (ull)q->records_kept, (ull)q->records_written);
+    print_unusual(out, q);
+}
+
+/* ---- routes ---- */
+
+static void print_route_head(FILE *out, const char *title)
+{
+    fprintf(out, "\n%s\n", title);
+    fprintf(out, "  %-*s %8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %6s\n", ROUTE_WIDTH, "ROUTE", "REQS", "ALLOC/REQ",
+            "LEFT", "LEFT/REQ", "LEFT p50", "LEFT p99", "LEFT max", "PEAK p50", "PEAK p99", "PEAK max", "LEAKY");
+}
+
+static void print_route(FILE *out, const struct rp_route_sum *r)
+{
+    fprintf(out, "  %-*.*s %8llu %9.1f %9s %9s %9s %9s %9s %9s %9s %9s %5.1f%%\n", ROUTE_WIDTH, ROUTE_WIDTH,
+            r->name, (ull)r->requests, rp_per_request(r->allocs, r->requests), human(r->left_sum).s,
+            human((uint64_t)rp_per_request(r->left_sum, r->requests)).s, human(r->left_p50).s,
+            human(r->left_p99).s, human(r->left_max).s, human(r->peak_p50).s, human(r->peak_p99).s,
+            human(r->peak_max).s, 100 * rp_per_request(r->leaky, r->requests));
+}
+
+static void print_more(FILE *out, size_t shown, size_t n, const char *what)
+{
+    if (n > shown)
+        fprintf(out, "  ... %zu more %s (reqprof-report --json lists them all)\n", n - shown, what);
+}
+
+/* Whether the top rows by peak are the top rows by left, in order. */
+static int same_top(const struct rp_summary *s, size_t rows)
+{
+    for (size_t i = 0; i < rows && i < s->routes.n; i++)
+        if (s->routes_by_peak[i] != &s->routes.v[i])
+            return 0;
+    return 1;
+}
+
+static void print_routes(FILE *out, const struct rp_summary *s)
+{
+    size_t rows = s->routes.n < ROUTE_ROWS ? s->routes.n : ROUTE_ROWS;
+    if (!s->routes.n)
+        return;
+    print_route_head(out, "Routes by bytes left live (all processes)");
+    for (size_t i = 0; i < rows; i++)
+        print_route(out, &s->routes.v[i]);
+    print_more(out, rows, s->routes.n, "routes");
+    fprintf(out, "  LEFT: bytes a route's requests left live at their end; PEAK: the most a request had live "
+                 "at once;\n  p50, p99: at most (the upper bound of a size class); LEAKY: requests that left a "
+                 "block live\n");
+    rows = s->routes.n < PEAK_ROWS ? s->routes.n : PEAK_ROWS;
+    if (same_top(s, rows))
+        return;
+    print_route_head(out, "Routes by peak bytes");
+    for (size_t i = 0; i < rows; i++)
+        print_route(out, s->routes_by_peak[i]);
+    print_more(out, rows, s->routes.n, "routes");
+}
+
+static void print_by_process(FILE *out, const struct rp_summary *s)
+{
+    size_t rows = s->nprocs < PROC_ROWS ? s->nprocs : PROC_ROWS;
+    if (s->nprocs < 2)
+        return;
+    fprintf(out, "\nRequests by process\n");
+    for (size_t i = 0; i < rows; i++) {
+        const struct rp_proc *p = &s->procs[i];
+        fprintf(out, "  pid %-7u %-*.*s %10llu requests in %zu route%s\n", p->ring->hdr.pid, ROLE_WIDTH,
+                ROLE_WIDTH, role(p->ring), (ull)p->requests.ended, p->routes.n, p->routes.n == 1 ? "" : "s");
+    }
+    print_more(out, rows, s->nprocs, "processes");
+}
+
+static void print_standout(FILE *out, const struct rp_standout *so)
+{
+    const struct rp_record *r = so->ref->rec;
+    fprintf(out, "  left %9s  peak %9s  %-*.*s pid %u, request %llu, %s", human(r->left_bytes).s,
+            human(r->peak_bytes).s, ROUTE_WIDTH, ROUTE_WIDTH, r->route_text, so->ring->hdr.pid, (ull)r->id,
+            span(r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0).s);
+    if (r->status)
+        fprintf(out, ", status %u", r->status);
+    fputc('\n', out);
+}
+
+static void print_standouts(FILE *out, const struct rp_summary *s)
+{
+    size_t left = 0, peak = 0;
+    if (!s->nstandouts)
+        return;
+    fprintf(out, "\nRequests that stand out (among the kept records)\n");
+    for (size_t i = 0; i < s->nstandouts; i++) {
+        size_t *shown = strcmp(s->standouts[i].why, "left") == 0 ? &left : &peak;
+        if (*shown < STANDOUT_ROWS) {
+            print_standout(out, &s->standouts[i]);
+            ++*shown;
+        }
+    }
+}
+
+static void print_marks(FILE *out, const struct rp_summary *s)
+{
+    size_t rows = s->nmarks < MARK_ROWS ? s->nmarks : MARK_ROWS;
+    if (!s->nmarks)
+        return;
+    fprintf(out, "\nMarks\n");
+    for (size_t i = 0; i < rows; i++) {
+        const struct rp_mark_ref *m = &s->marks[i];
+        fprintf(out, "  %s  pid %-7u %s  (after %llu requests)\n", local_time(m->real_ns).s, m->ring->hdr.pid,
+                m->mark->label, (ull)m->mark->requests);
+    }
+    print_more(out, rows, s->nmarks, "marks");
+}
+
+static void print_request_part(FILE *out, const struct rp_summary *s)
+{
+    if (!s->requests.begun && !s->requests.ended && !s->routes.n)
+        print_none_seen(out, s);
+    else {
+        print_requests(out, s);
+        print_routes(out, s);
+        print_by_process(out, s);
+        print_standouts(out, s);
+    }
+    print_marks(out, s);
+}
+
 void rp_report_text(FILE *out, const struct rp_summary *s)
 {
     print_header(out, s);
@@ -306,4 +506,5 @@ void rp_report_text(FILE *out, const struct rp_summary *s)
     print_totals(out, s);
     print_classes(out, s);
     print_series(out, s);
+    print_request_part(out, s);
 }

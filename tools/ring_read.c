@@ -16,10 +16,31 @@
  *    unlucky copy is a little off, not garbage).
  *
  *  - Validation works on that private copy, so nothing can change between
- *    a check and a use. It checks the identity fields first (so a foreign
- *    or newer file is named as such rather than as "corrupt"), then sizes,
- *    enums and strings, then the layout with overflow-checked arithmetic,
- *    then what the layout points to. Messages are "PATH: what is wrong".
+ *    a check and a use. It checks the identity fields first (so a foreign,
+ *    older or newer file is named as such rather than as "corrupt"), then
+ *    sizes, enums and strings, then the layout with overflow-checked
+ *    arithmetic, then what the layout points to. Messages are "PATH: what
+ *    is wrong".
+ *
+ *  - The request areas have seqlocks of their own, per slot. A route is
+ *    updated in place at every request end, so on a busy server the
+ *    whole-file copy would rarely catch every route quiet: instead, after
+ *    the copy, each route in use of a running ring is read again on its
+ *    own (its seq, the route, its seq again) until it was quiet. Records
+ *    and marks are written once per slot, but a busy server overwrites
+ *    thousands while the file is copied, so their areas are read again
+ *    too, a chunk at a time, three times in a row: a slot's bytes from
+ *    the middle read are kept when its seq is the same in the first and
+ *    the last (a single read may fetch a seq after the bytes it guards:
+ *    the kernel's copy need not go in order). records_written and
+ *    marks_written are read after that, so they say which records the
+ *    slots should hold. A record whose seq is not 2 * index + 2 was being
+ *    written or had been overwritten: it is skipped and counted, not an
+ *    error.
+ *
+ *  - Route names, record route texts and mark labels are sanitized in
+ *    place; a record that points outside the route table or has an
+ *    unknown source or end reason is skipped like a torn one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +55,7 @@
 
 #define COPY_ATTEMPTS 8
 #define ALIGN 8 /* every region holds u64s: natural alignment */
+#define REREAD_CHUNK 65536 /* bytes of records or marks read again at a time */
 
 typedef unsigned long long ull; /* for printf: uint64_t is unsigned long here, but say what we mean */
 
@@ -58,7 +80,7 @@ static int check_size_limit(uint64_t size, const char *name, char *err, size_t e
     return 0;
 }
 
-/* ---- identity: is this a version-1 ring of our byte order at all? ---- */
+/* ---- identity: is this a ring of our version and byte order at all? ---- */
 
 static int check_identity(const struct rp_header *h, size_t len, const char *name,
                           char *err, size_t errlen)
@@ -77,6 +99,9 @@ static int check_identity(const struct rp_header *h, size_t len, const char *nam
         if (h->version > RP_RING_VERSION)
             return fail(err, errlen, name, "written by a newer reqprof (format %u), this reader knows %u",
                         h->version, RP_RING_VERSION);
+        if (h->version >= 1 && h->version < RP_RING_VERSION)
+            return fail(err, errlen, name, "written by an older reqprof (format %u), this reader knows %u",
+                        h->version, RP_RING_VERSION);
         if (h->version != RP_RING_VERSION)
             return fail(err, errlen, name, "bad format version %u (this reader knows %u)",
                         h->version, RP_RING_VERSION);
@@ -85,7 +110,8 @@ static int check_identity(const struct rp_header *h, size_t len, const char *nam
         return fail(err, errlen, name, "truncated: file has %zu bytes, less than the %u-byte header",
                     len, RP_HEADER_SIZE);
     if (h->header_size != RP_HEADER_SIZE)
-        return fail(err, errlen, name, "bad header_size %u (format 1 has %u)", h->header_size, RP_HEADER_SIZE);
+        return fail(err, errlen, name, "bad header_size %u (format %u has %u)", h->header_size,
+                    RP_RING_VERSION, RP_HEADER_SIZE);
     if (h->endian_check != RP_ENDIAN_CHECK)
         return fail(err, errlen, name, "bad endian check 0x%016llx", (ull)h->endian_check);
     return 0;
@@ -115,6 +141,10 @@ static int check_enums(const struct rp_header *h, const char *name, char *err, s
         return fail(err, errlen, name, "bad allocator %u", h->allocator);
     if (h->usable_method != RP_USABLE_GLIBC_HEADER && h->usable_method != RP_USABLE_CALL)
         return fail(err, errlen, name, "bad usable_method %u", h->usable_method);
+    if (h->http_detect > 1)
+        return fail(err, errlen, name, "bad http_detect %u (0 or 1)", h->http_detect);
+    if (h->route_paths > 1)
+        return fail(err, errlen, name, "bad route_paths %u (0 or 1)", h->route_paths);
     return 0;
 }
 
@@ -158,7 +188,7 @@ static void copy_sanitized(char *dst, const char *src, size_t size)
     dst[i] = '\0';
 }
 
-/* ---- layout: the three regions the header points to ---- */
+/* ---- layout: the six regions the header points to ---- */
 
 struct region {
     const char *what;
@@ -203,30 +233,59 @@ static int check_counts(const struct rp_header *h, const char *name, char *err, 
         return fail(err, errlen, name, "bad nshards %u (%u..%u)", h->nshards,
                     RP_SHARD_FIRST_THREAD, RP_RING_MAX_SHARDS);
     if (h->sample_size != sizeof(struct rp_sample))
-        return fail(err, errlen, name, "bad sample_size %u (format 1 has %zu)",
-                    h->sample_size, sizeof(struct rp_sample));
+        return fail(err, errlen, name, "bad sample_size %u (format %u has %zu)",
+                    h->sample_size, RP_RING_VERSION, sizeof(struct rp_sample));
     if (h->series_count > h->series_cap)
         return fail(err, errlen, name, "series_count %llu exceeds series_cap %u",
                     (ull)h->series_count, h->series_cap);
     return 0;
 }
 
+/* After check_counts: nclasses is sane, so route_size cannot overflow. */
+static int check_request_counts(const struct rp_header *h, const char *name, char *err, size_t errlen)
+{
+    uint64_t route_size = RP_ROUTE_HEAD_SIZE + (uint64_t)RP_ROUTE_NHIST * h->nclasses * sizeof(uint64_t);
+    if (h->route_size != route_size)
+        return fail(err, errlen, name, "bad route_size %u (%u + 3 histograms x %u classes x 8 is %llu)",
+                    h->route_size, RP_ROUTE_HEAD_SIZE, h->nclasses, (ull)route_size);
+    if (h->record_size != sizeof(struct rp_record))
+        return fail(err, errlen, name, "bad record_size %u (format %u has %zu)",
+                    h->record_size, RP_RING_VERSION, sizeof(struct rp_record));
+    if (h->mark_size != sizeof(struct rp_mark))
+        return fail(err, errlen, name, "bad mark_size %u (format %u has %zu)",
+                    h->mark_size, RP_RING_VERSION, sizeof(struct rp_mark));
+    if (h->route_cap > RP_RING_MAX_ROUTES)
+        return fail(err, errlen, name, "bad route_cap %u (at most %u)", h->route_cap, RP_RING_MAX_ROUTES);
+    if (h->record_cap > RP_RING_MAX_RECORDS)
+        return fail(err, errlen, name, "bad record_cap %u (at most %u)", h->record_cap, RP_RING_MAX_RECORDS);
+    if (h->mark_cap > RP_RING_MAX_MARKS)
+        return fail(err, errlen, name, "bad mark_cap %u (at most %u)", h->mark_cap, RP_RING_MAX_MARKS);
+    if (h->routes_used > h->route_cap)
+        return fail(err, errlen, name, "routes_used %llu exceeds route_cap %u",
+                    (ull)h->routes_used, h->route_cap);
+    return 0;
+}
+
 static int check_layout(const struct rp_header *h, const char *name, char *err, size_t errlen)
 {
-    struct region r[3] = {
+    struct region r[] = {
         { "class table", h->class_off, h->nclasses, sizeof(uint64_t), 0 },
         { "shards", h->shard_off, h->nshards, h->shard_size, 0 },
+        { "route table", h->route_off, h->route_cap, h->route_size, 0 },
+        { "record area", h->record_off, h->record_cap, h->record_size, 0 },
+        { "mark area", h->mark_off, h->mark_cap, h->mark_size, 0 },
         { "series", h->series_off, h->series_cap, h->sample_size, 0 },
     };
-    if (check_counts(h, name, err, errlen))
+    const size_t n = sizeof r / sizeof r[0];
+    if (check_counts(h, name, err, errlen) || check_request_counts(h, name, err, errlen))
         return -1;
-    for (int i = 0; i < 3; i++)
+    for (size_t i = 0; i < n; i++)
         if (place_region(&r[i], h->file_size, name, err, errlen))
             return -1;
-    if (check_disjoint(&r[0], &r[1], name, err, errlen) ||
-        check_disjoint(&r[0], &r[2], name, err, errlen) ||
-        check_disjoint(&r[1], &r[2], name, err, errlen))
-        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (check_disjoint(&r[i], &r[j], name, err, errlen))
+                return -1;
     return 0;
 }
 
@@ -347,10 +406,188 @@ const char *rp_liveness_name(enum rp_liveness l)
     return "?";
 }
 
+/* ---- the request areas of a live ring, read again (see the top) ---- */
+
+/* Exactly len bytes at off, or -1 (an error, or the file shrank). */
+static int pread_exact(int fd, void *buf, size_t len, uint64_t off)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, (unsigned char *)buf + got, len - got, (off_t)(off + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* Route i again, until its seq was even and the same before and after.
+ * Returns -1 when it never was: the copy's bytes stay. */
+static int reread_route(int fd, struct rp_ring *r, uint32_t i, unsigned char *tmp)
+{
+    const struct rp_header *h = &r->hdr;
+    uint64_t off = h->route_off + (uint64_t)i * h->route_size;
+    uint64_t seq_off = off + offsetof(struct rp_route_head, seq);
+    for (int attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
+        uint64_t before, after;
+        if (attempt)
+            sched_yield(); /* an update takes a fraction of a microsecond */
+        if (pread_exact(fd, &before, sizeof before, seq_off))
+            return -1;
+        if (before & 1)
+            continue;
+        if (pread_exact(fd, tmp, h->route_size, off) || pread_exact(fd, &after, sizeof after, seq_off))
+            return -1;
+        if (before == after) {
+            memcpy(r->data + off, tmp, h->route_size);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int reread_routes(int fd, struct rp_ring *r)
+{
+    int rc = 0;
+    unsigned char *tmp = malloc(r->hdr.route_size ? r->hdr.route_size : 1);
+    if (!tmp)
+        return -1;
+    for (uint32_t i = 0; i < r->nroutes; i++)
+        if (reread_route(fd, r, i, tmp))
+            rc = -1;
+    free(tmp);
+    return rc;
+}
+
+/* One chunk of k slots at off, read three times. A slot whose seq is the
+ * same in the first and the last read was not written meanwhile, so the
+ * middle read holds it whole; any other slot gets seq 1, which no slot
+ * has when complete: it is counted as torn. */
+static int reread_chunk(int fd, struct rp_ring *r, uint64_t off, uint32_t k, uint32_t size,
+                        unsigned char *const read[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (pread_exact(fd, read[i], (size_t)k * size, off))
+            return -1;
+    for (uint32_t j = 0; j < k; j++) {
+        unsigned char *slot = r->data + off + (uint64_t)j * size;
+        uint64_t before, after, torn = 1;
+        memcpy(&before, read[0] + (size_t)j * size, sizeof before);
+        memcpy(&after, read[2] + (size_t)j * size, sizeof after);
+        if (before == after)
+            memcpy(slot, read[1] + (size_t)j * size, size);
+        else
+            memcpy(slot, &torn, sizeof torn);
+    }
+    return 0;
+}
+
+/* Records or marks (seq at offset 0): n slots of size bytes at area, then
+ * the count of those written, at written_off in the header, into *written. */
+static int reread_slots(int fd, struct rp_ring *r, uint64_t area, uint32_t n, uint32_t size,
+                        uint64_t written_off, uint64_t *written)
+{
+    uint32_t per = REREAD_CHUNK / size;
+    unsigned char *read[3] = { malloc(REREAD_CHUNK), malloc(REREAD_CHUNK), malloc(REREAD_CHUNK) };
+    int rc = read[0] && read[1] && read[2] ? 0 : -1;
+    for (uint32_t first = 0; rc == 0 && first < n; first += per)
+        rc = reread_chunk(fd, r, area + (uint64_t)first * size, n - first < per ? n - first : per, size, read);
+    if (rc == 0)
+        rc = pread_exact(fd, written, sizeof *written, written_off);
+    for (int i = 0; i < 3; i++)
+        free(read[i]);
+    return rc;
+}
+
+/* Returns -1 when the file could not be read again or a route never
+ * settled: the copy is then kept as it is and called inconsistent. */
+static int reread_live(int fd, struct rp_ring *r)
+{
+    struct rp_header *h = &r->hdr;
+    int rc = reread_routes(fd, r);
+    if (reread_slots(fd, r, h->record_off, h->record_cap, h->record_size,
+                     offsetof(struct rp_header, records_written), &h->records_written) ||
+        reread_slots(fd, r, h->mark_off, h->mark_cap, h->mark_size,
+                     offsetof(struct rp_header, marks_written), &h->marks_written))
+        rc = -1;
+    return rc;
+}
+
+/* ---- the request areas: what is kept, sanitized ---- */
+
+static int record_valid(const struct rp_header *h, const struct rp_record *rec, uint64_t index)
+{
+    return rec->seq == 2 * index + 2 && rec->route < h->route_cap &&
+           (rec->source == RP_SRC_API || rec->source == RP_SRC_HTTP) &&
+           rec->end_reason >= RP_END_API && rec->end_reason <= RP_END_THREAD;
+}
+
+static uint64_t kept_of(uint64_t written, uint32_t cap)
+{
+    return written < cap ? written : cap;
+}
+
+static int index_records(struct rp_ring *r)
+{
+    const struct rp_header *h = &r->hdr;
+    uint64_t kept = kept_of(h->records_written, h->record_cap);
+    r->records = malloc((kept ? kept : 1) * sizeof *r->records);
+    if (!r->records)
+        return -1;
+    for (uint64_t index = h->records_written - kept; index < h->records_written; index++) {
+        struct rp_record *rec = (struct rp_record *)
+            (r->data + h->record_off + index % h->record_cap * h->record_size);
+        if (!record_valid(h, rec, index)) {
+            r->records_torn++;
+            continue;
+        }
+        copy_sanitized(rec->route_text, rec->route_text, sizeof rec->route_text);
+        r->records[r->nrecords++] = (struct rp_record_ref){ index, rec };
+    }
+    return 0;
+}
+
+/* A torn mark is left out without a count: marks are rare and only
+ * labels in a timeline. */
+static int index_marks(struct rp_ring *r)
+{
+    const struct rp_header *h = &r->hdr;
+    uint64_t kept = kept_of(h->marks_written, h->mark_cap);
+    r->marks = malloc((kept ? kept : 1) * sizeof *r->marks);
+    if (!r->marks)
+        return -1;
+    for (uint64_t index = h->marks_written - kept; index < h->marks_written; index++) {
+        struct rp_mark *m = (struct rp_mark *)(r->data + h->mark_off + index % h->mark_cap * h->mark_size);
+        if (m->seq != 2 * index + 2)
+            continue;
+        copy_sanitized(m->label, m->label, sizeof m->label);
+        r->marks[r->nmarks++] = m;
+    }
+    return 0;
+}
+
+/* Sanitizes the names of the routes in use; says whether one was caught
+ * mid-update (odd seq). */
+static int settle_routes(struct rp_ring *r)
+{
+    int odd = 0;
+    for (uint32_t i = 0; i < r->nroutes; i++) {
+        struct rp_route_head *route = (struct rp_route_head *)
+            (r->data + r->hdr.route_off + (uint64_t)i * r->hdr.route_size);
+        copy_sanitized(route->name, route->name, sizeof route->name);
+        odd |= (int)(route->seq & 1);
+    }
+    return odd;
+}
+
 /* ---- loading ---- */
 
-/* Validates buf (which the ring takes over, or frees on failure). */
-static int load_owned(unsigned char *buf, size_t len, const char *name, int torn,
+/* Validates buf (which the ring takes over, or frees on failure). fd,
+ * when not -1, is the file it was copied from, to read the request areas
+ * of a running ring again. */
+static int load_owned(unsigned char *buf, size_t len, const char *name, int torn, int fd,
                       struct rp_ring *out, char *err, size_t errlen)
 {
     struct rp_header h = { 0 };
@@ -367,11 +604,20 @@ static int load_owned(unsigned char *buf, size_t len, const char *name, int torn
     out->data = buf;
     out->size = len;
     out->hdr = h;
+    out->nroutes = (uint32_t)h.routes_used; /* at most route_cap: validated */
     copy_sanitized(out->prog, h.prog, sizeof out->prog);
     copy_sanitized(out->title, h.title, sizeof out->title);
     copy_sanitized(out->exe, h.exe, sizeof out->exe);
+    if (fd >= 0 && h.state == RP_STATE_RUNNING && reread_live(fd, out))
+        torn = 1;
+    if (settle_routes(out))
+        torn = 1;
     out->inconsistent = torn || ((h.fold_seq | h.series_seq) & 1);
     out->liveness = judge_liveness(&h);
+    if (index_records(out) || index_marks(out)) {
+        rp_ring_free(out);
+        return fail(err, errlen, name, "out of memory");
+    }
     return 0;
 }
 
@@ -385,7 +631,7 @@ int rp_ring_load_mem(const void *buf, size_t len, const char *name,
     if (!copy)
         return fail(err, errlen, name, "out of memory");
     memcpy(copy, buf, len);
-    return load_owned(copy, len, name, 0, out, err, errlen);
+    return load_owned(copy, len, name, 0, -1, out, err, errlen);
 }
 
 struct seqs {
@@ -528,7 +774,7 @@ int rp_ring_load(const char *path, struct rp_ring *out, char *err, size_t errlen
         rc = -1;
         if (copy_stable(fd, path, &buf, &len, &torn, err, errlen))
             break;
-        rc = load_owned(buf, len, path, torn, out, err, errlen);
+        rc = load_owned(buf, len, path, torn, fd, out, err, errlen);
         if (rc || out->liveness != RP_LIVE_DIED || !state_changed(fd, out->hdr.state))
             break;
     }
@@ -540,6 +786,8 @@ void rp_ring_free(struct rp_ring *r)
 {
     free(r->name);
     free(r->data);
+    free(r->records);
+    free(r->marks);
     memset(r, 0, sizeof *r);
 }
 
@@ -551,4 +799,15 @@ const uint64_t *rp_ring_classes(const struct rp_ring *r)
 const struct rp_sample *rp_ring_series(const struct rp_ring *r)
 {
     return (const struct rp_sample *)(r->data + r->hdr.series_off);
+}
+
+const struct rp_route_head *rp_ring_route(const struct rp_ring *r, uint32_t i)
+{
+    return (const struct rp_route_head *)(r->data + r->hdr.route_off + (uint64_t)i * r->hdr.route_size);
+}
+
+const uint64_t *rp_ring_route_hist(const struct rp_ring *r, uint32_t i, int h)
+{
+    return (const uint64_t *)((const unsigned char *)rp_ring_route(r, i) + RP_ROUTE_HEAD_SIZE +
+                              (uint64_t)h * r->hdr.nclasses * sizeof(uint64_t));
 }

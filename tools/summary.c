@@ -4,7 +4,8 @@
  * own samples, so a report and a sample of the same moment agree. The
  * merged histogram is keyed by class upper bound rather than by index:
  * the class table comes from each ring, and nothing here assumes two
- * rings have the same one.
+ * rings have the same one. The route histograms are kept over the same
+ * merged bounds (routes.c), the standouts are picked by standouts.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,33 @@ static uint64_t end_time(const struct rp_ring *r, uint64_t now)
     return h->start_real_ns + h->last.t_ns; /* died: the last moment we know it was alive */
 }
 
-static int build_proc(struct rp_proc *p, const struct rp_ring *r, uint64_t now)
+static struct rp_requests requests_of(const struct rp_ring *r)
+{
+    const struct rp_header *h = &r->hdr;
+    return (struct rp_requests){
+        .begun = h->req_begun, .ended = h->req_ended, .nested = h->req_nested,
+        .unmatched = h->req_unmatched, .lost = h->req_lost, .other_route = h->req_other_route,
+        .http_conns = h->http_conns, .http_not_http = h->http_not_http,
+        .records_written = h->records_written, .records_kept = r->nrecords, .records_torn = r->records_torn,
+    };
+}
+
+static void add_requests(struct rp_requests *d, const struct rp_requests *s)
+{
+    d->begun += s->begun;
+    d->ended += s->ended;
+    d->nested += s->nested;
+    d->unmatched += s->unmatched;
+    d->lost += s->lost;
+    d->other_route += s->other_route;
+    d->http_conns += s->http_conns;
+    d->http_not_http += s->http_not_http;
+    d->records_written += s->records_written;
+    d->records_kept += s->records_kept;
+    d->records_torn += s->records_torn;
+}
+
+static int build_proc(struct rp_proc *p, const struct rp_ring *r, const struct rp_bounds *b, uint64_t now)
 {
     p->ring = r;
     p->classes = calloc(r->hdr.nclasses, sizeof *p->classes);
@@ -86,7 +113,8 @@ static int build_proc(struct rp_proc *p, const struct rp_ring *r, uint64_t now)
     rp_ring_sum(&r->hdr, r->data, p->classes, &p->totals);
     p->peak_rss = peak_rss(r);
     p->end_real_ns = end_time(r, now);
-    return 0;
+    p->requests = requests_of(r);
+    return rp_routes_of_ring(&p->routes, r, b);
 }
 
 static int by_upper(const void *a, const void *b)
@@ -114,10 +142,14 @@ static int merged_bounds(struct rp_summary *s, const struct rp_ring *rings, size
         free(bounds);
         return -1;
     }
-    for (size_t i = 0; i < total; i++)
-        if (i == 0 || bounds[i] != bounds[i - 1])
-            s->classes[s->nclasses++].upper = bounds[i];
-    free(bounds);
+    for (size_t i = 0; i < total; i++) {
+        if (i && bounds[i] == bounds[i - 1])
+            continue;
+        s->classes[s->nclasses].upper = bounds[i];
+        bounds[s->nclasses++] = bounds[i]; /* the distinct ones, in place */
+    }
+    s->bound_upper = bounds;
+    s->bounds = (struct rp_bounds){ bounds, s->nclasses };
     return 0;
 }
 
@@ -132,10 +164,56 @@ static void merge_proc(struct rp_summary *s, const struct rp_proc *p)
     for (uint32_t c = 0; c < p->ring->hdr.nclasses; c++)
         add_class_sum(&find_class(s, upper[c])->sum, &p->classes[c]);
     add_totals(&s->totals, &p->totals);
+    add_requests(&s->requests, &p->requests);
     if (s->nprocs == 1 || p->ring->hdr.start_real_ns < s->start_real_ns)
         s->start_real_ns = p->ring->hdr.start_real_ns;
     if (p->end_real_ns > s->end_real_ns)
         s->end_real_ns = p->end_real_ns;
+}
+
+static int merge_routes(struct rp_summary *s)
+{
+    struct rp_route_list *lists = calloc(s->nprocs ? s->nprocs : 1, sizeof *lists);
+    uint32_t *pids = calloc(s->nprocs ? s->nprocs : 1, sizeof *pids);
+    int rc = -1;
+    if (lists && pids) {
+        for (size_t i = 0; i < s->nprocs; i++) {
+            lists[i] = s->procs[i].routes;
+            pids[i] = s->procs[i].ring->hdr.pid;
+        }
+        rc = rp_routes_merge(&s->routes, lists, pids, s->nprocs, &s->bounds);
+        if (rc == 0 && !(s->routes_by_peak = rp_routes_by_peak(&s->routes)))
+            rc = -1;
+    }
+    free(lists);
+    free(pids);
+    return rc;
+}
+
+/* In time order; marks of one moment in ring order, then as written. */
+static int by_time(const void *a, const void *b)
+{
+    const struct rp_mark_ref *x = a, *y = b;
+    if (x->real_ns != y->real_ns)
+        return x->real_ns < y->real_ns ? -1 : 1;
+    if (x->ring != y->ring)
+        return x->ring < y->ring ? -1 : 1;
+    return (x->mark->seq > y->mark->seq) - (x->mark->seq < y->mark->seq);
+}
+
+static int merge_marks(struct rp_summary *s, const struct rp_ring *rings, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += rings[i].nmarks;
+    if (!(s->marks = calloc(total ? total : 1, sizeof *s->marks)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < rings[i].nmarks; j++)
+            s->marks[s->nmarks++] = (struct rp_mark_ref){
+                &rings[i], rings[i].marks[j], rings[i].hdr.start_real_ns + rings[i].marks[j]->t_ns };
+    qsort(s->marks, s->nmarks, sizeof *s->marks, by_time);
+    return 0;
 }
 
 int rp_summary_build(struct rp_summary *s, const struct rp_ring *rings, size_t n)
@@ -146,10 +224,13 @@ int rp_summary_build(struct rp_summary *s, const struct rp_ring *rings, size_t n
     if (!s->procs || merged_bounds(s, rings, n))
         goto oom;
     for (size_t i = 0; i < n; i++) {
-        if (build_proc(&s->procs[s->nprocs], &rings[i], now))
-            goto oom;
-        merge_proc(s, &s->procs[s->nprocs++]);
+        if (build_proc(&s->procs[s->nprocs++], &rings[i], &s->bounds, now))
+            goto oom; /* counted: what it built is freed with the rest */
+        merge_proc(s, &s->procs[s->nprocs - 1]);
     }
+    if (merge_routes(s) || merge_marks(s, rings, n))
+        goto oom;
+    s->nstandouts = rp_standouts(s->standouts, rings, n);
     return 0;
 oom:
     rp_summary_free(s);
@@ -158,9 +239,15 @@ oom:
 
 void rp_summary_free(struct rp_summary *s)
 {
-    for (size_t i = 0; i < s->nprocs; i++)
+    for (size_t i = 0; i < s->nprocs; i++) {
         free(s->procs[i].classes);
+        rp_routes_free(&s->procs[i].routes);
+    }
     free(s->procs);
     free(s->classes);
+    free(s->bound_upper);
+    rp_routes_free(&s->routes);
+    free(s->routes_by_peak);
+    free(s->marks);
     memset(s, 0, sizeof *s);
 }

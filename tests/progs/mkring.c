@@ -1,10 +1,11 @@
 /* mkring -- writes a valid ring file, for the shell tests of the reader.
  *
  *   mkring [-p PID] [-P PPID] [-f FORK_PARENT] [-s running|exited|execed]
- *          [-k START_TICKS] [-V VERSION] [-t TITLE] FILE
+ *          [-k START_TICKS] [-V VERSION] [-t TITLE] [-q] FILE
  *
- * The ring is built by tests/ring_build.h, so its counters are known
- * (see there). The shell tests damage copies of it with dd and truncate.
+ * The ring is built by tests/ring_build.h, so its counters, routes,
+ * records and marks are known (see there); -q makes one that saw no
+ * request. The shell tests damage copies of it with dd and truncate.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static uint64_t number(const char *s, uint64_t max)
 static int usage(void)
 {
     fprintf(stderr, "usage: mkring [-p PID] [-P PPID] [-f FORK_PARENT] [-s running|exited|execed] "
-                    "[-k START_TICKS] [-V VERSION] [-t TITLE] FILE\n");
+                    "[-k START_TICKS] [-V VERSION] [-t TITLE] [-q] FILE\n");
     return 2;
 }
 
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
     int c;
     clock_gettime(CLOCK_REALTIME, &now);
     s.start_real_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-    while ((c = getopt(argc, argv, "p:P:f:s:k:V:t:")) != -1) {
+    while ((c = getopt(argc, argv, "p:P:f:s:k:V:t:q")) != -1) {
         switch (c) {
         case 'p': s.pid = (uint32_t)number(optarg, UINT32_MAX); break;
         case 'P': s.ppid = (uint32_t)number(optarg, UINT32_MAX); break;
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
         case 'k': s.proc_start_ticks = number(optarg, UINT64_MAX); break;
         case 'V': s.version = (uint32_t)number(optarg, UINT32_MAX); break;
         case 't': s.title = optarg; break;
+        case 'q': s.no_requests = 1; break;
         case 's':
             if (!strcmp(optarg, "running"))
                 s.state = RP_STATE_RUNNING;
