@@ -276,6 +276,14 @@ static void bump_max(uint64_t *max, uint64_t v)
         *max = v;
 }
 
+/* The bucket of a request's peak or left bytes (ring_format.h): class 0
+ * is exactly 0 bytes. */
+static unsigned dist_bucket(uint64_t bytes)
+{
+    unsigned c = rp_class_of(bytes);
+    return bytes == 0 ? 0 : c > 0 ? c : 1;
+}
+
 static void add_to_route(struct rp_ring *r, uint32_t slot, const struct rp_req *q, uint64_t duration)
 {
     unsigned char *base = route_at(r, slot);
@@ -305,8 +313,8 @@ static void add_to_route(struct rp_ring *r, uint32_t slot, const struct rp_req *
             unsigned c = w * 64 + (unsigned)__builtin_ctzll(bits);
             hist[RP_ROUTE_HIST_ALLOCS * n + c] += q->class_allocs[c];
         }
-    hist[RP_ROUTE_HIST_PEAK * n + rp_class_of(q->peak_bytes)]++;
-    hist[RP_ROUTE_HIST_LEFT * n + rp_class_of(q->own_bytes)]++;
+    hist[RP_ROUTE_HIST_PEAK * n + dist_bucket(q->peak_bytes)]++;
+    hist[RP_ROUTE_HIST_LEFT * n + dist_bucket(q->own_bytes)]++;
     seq_end(&rt->seq, rt->seq + 1);
 }
 

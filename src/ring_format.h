@@ -182,7 +182,8 @@ struct rp_record {
  * Never overwritten. nclasses u64 follow for each of three histograms:
  * the allocations made by its requests by size class (of usable size),
  * and the number of its requests whose peak, and whose left bytes, fall
- * in each size class's range (0 bytes counts in class 0). */
+ * in each size class's range; in those two, class 0 is exactly 0 bytes
+ * and 1 to 16 bytes count in class 1, so a percentile can say 0. */
 struct rp_route_head {
     char     name[RP_ROUTE_LEN]; /*   0 the tag; "" for an unused slot */
     uint64_t seq;           /* 128 odd while the route is being updated */

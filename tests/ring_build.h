@@ -33,7 +33,7 @@
  * (peak max 5000), (other routes); percentiles p50/p90/p99 of peak:
  * GET /a 112/1024/5000 (class bounds, the last capped at the max),
  * GET /leak 8192 (all three), POST /b 112; of left: GET /leak 4096,
- * POST /b 8/112/112 (0 bytes is in class [0, 8]), the others 0.
+ * POST /b 0/112/112 (class 0 of these histograms is exactly 0 bytes), the others 0.
  *
  * Records: the newest min(records_written, record_cap) indexes i are
  * kept, with id i + 1, route rb_routes[1 + i % 3], HTTP (conn 1 + i / 2,

@@ -42,8 +42,8 @@ uint64_t rp_percentile(const uint64_t *hist, const struct rp_bounds *b, uint64_t
     rank = (total * pct + 99) / 100; /* the rank-th smallest request, from 1 */
     for (size_t c = 0; c < b->n; c++) {
         seen += hist[c];
-        if (seen >= rank)
-            return b->upper[c] < max ? b->upper[c] : max;
+        if (seen >= rank)  /* class 0 of a peak or left histogram is exactly 0 bytes */
+            return c == 0 ? 0 : b->upper[c] < max ? b->upper[c] : max;
     }
     return max;
 }

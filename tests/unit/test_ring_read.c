@@ -426,11 +426,11 @@ static void test_percentiles(void)
     ok(rp_percentile(h1, &b, 1000, 50) == 32 && rp_percentile(h1, &b, 1000, 99) == 32,
        "p50 and p99 in the class that holds them");
     ok(rp_percentile(h1, &b, 20, 50) == 20, "capped at the exact max");
-    ok(rp_percentile(h2, &b, 16, 50) == 8 && rp_percentile(h2, &b, 16, 90) == 16,
-       "the 50th of 100 is the last of the first class");
+    ok(rp_percentile(h2, &b, 16, 50) == 0 && rp_percentile(h2, &b, 16, 90) == 16,
+       "the 50th of 100 is the last of class 0, which is exactly 0 bytes");
     ok(rp_percentile(h3, &b, 123456, 50) == 123456, "in the unbounded class: the max");
     ok(rp_percentile(zero, &b, 0, 99) == 0, "no requests: 0");
-    ok(rp_percentile(huge, &b, 99, 50) == 8 && rp_percentile(huge, &b, 99, 90) == 16, "counts near 2^64 do not wrap");
+    ok(rp_percentile(huge, &b, 99, 50) == 0 && rp_percentile(huge, &b, 99, 90) == 16, "counts near 2^64 do not wrap");
 }
 
 static const struct rp_route_sum *route_in(const struct rp_route_list *l, const char *name)
@@ -466,7 +466,7 @@ static void test_summary_one(void)
        strcmp(s.routes_by_peak[2]->name, "POST /b") == 0, "and by peak");
     ok(pcts(route_in(&s.routes, "GET /a"), 112, 1024, 5000, 0, 0, 0), "GET /a: peak 112/1024/5000, left 0");
     ok(pcts(route_in(&s.routes, "GET /leak"), 8192, 8192, 8192, 4096, 4096, 4096), "GET /leak: peak 8192, left 4096");
-    ok(pcts(route_in(&s.routes, "POST /b"), 112, 112, 112, 8, 112, 112), "POST /b: left 8/112/112");
+    ok(pcts(route_in(&s.routes, "POST /b"), 112, 112, 112, 0, 112, 112), "POST /b: left 0/112/112");
     ok(pcts(route_in(&s.routes, "(other routes)"), 48, 48, 48, 0, 0, 0), "(other routes): peak 48");
     const struct rp_route_sum *leak = route_in(&s.routes, "GET /leak");
     ok(leak->left_sum == 16384 && leak->leaky == 4 && leak->left_blocks == 4 && leak->bytes_alloc == 8 * 4096 &&
