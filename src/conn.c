@@ -131,7 +131,7 @@ static void end_all(struct conn *c, enum rp_req_end why)
 /* The thread now serves c: charge its request, or none. */
 static void serve(const struct conn *c)
 {
-    rp_self.req = head(c);
+    rp_req_switch(head(c));
 }
 
 static struct rp_req *current(void)
@@ -153,6 +153,7 @@ void rp_conn_accepted(int fd)
     rp_http_init(&c->in, RP_HTTP_REQUESTS);
     rp_http_init(&c->out, RP_HTTP_RESPONSES);
     rp_req_count(offsetof(struct rp_header, http_conns));
+    rp_req_switch(NULL);   /* what sets up a connection is not its first request's */
 }
 
 void rp_conn_connected(int fd)
@@ -167,6 +168,7 @@ void rp_conn_connected(int fd)
     struct rp_req *q = current();
     if (q)
         c->owner = (struct queued){ q, q->id };
+    rp_req_switch(q);
 }
 
 /* An upstream is used for its owner while the owner still waits for its
@@ -177,12 +179,10 @@ void rp_conn_connected(int fd)
 static void upstream_used(struct conn *c, int writing)
 {
     struct rp_req *owner = valid(&c->owner), *q = current();
-    if (writing && q && (!owner || owner->answered)) {
+    if (writing && q && (!owner || owner->answered))
         c->owner = (struct queued){ q, q->id };
-        return;
-    }
-    if (owner)
-        rp_self.req = owner;
+    if ((owner = valid(&c->owner)))
+        rp_req_switch(owner);
 }
 
 void rp_conn_before_read(int fd)
@@ -337,11 +337,23 @@ void rp_conn_sent_file(int fd, ssize_t n)
     serve(c);
 }
 
+/* An answered request whose connection the thread closes ends at the
+ * thread's next turn, not now: servers free a connection's memory after
+ * close() (nginx destroys the connection's pool), and that is the
+ * request's clean-up. Its record says when the connection closed. */
 void rp_conn_closing(int fd)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
         return;
+    struct rp_req *q = head(c);
+    if (q && c->head_done && rp_self.req == q) {
+        q->closed_ns = rp_req_now_ns();
+        q->fd = -1;
+        c->qhead = (uint8_t)((c->qhead + 1) % QUEUE_MAX);
+        c->qlen--;
+        c->head_done = 0;
+    }
     end_all(c, RP_END_CLOSE);
     c->kind = K_NONE;
 }
@@ -364,7 +376,7 @@ void rp_conn_idle(void)
             pop(c, RP_END_IDLE);
     }
     ndone = 0;
-    rp_self.req = NULL;
+    rp_req_switch(NULL);
 }
 
 void rp_conns_after_fork_child(void)

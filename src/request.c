@@ -75,19 +75,115 @@ static void charge_free(struct rp_req *q, size_t usable, int own)
     }
 }
 
+/* ---- the gap between two socket calls ---------------------------------------
+ *
+ * An event loop's handler often allocates before its first socket call:
+ * nginx allocates a connection's read buffer, or an upstream's response
+ * buffer, and only then calls recv. Until that call, the thread still
+ * charges the request of its previous socket call (another connection),
+ * or none after it waited. So the allocations of each gap between two
+ * socket calls are remembered (up to GAP_MAX, while they stay live), and
+ * when the next call turns out to serve another request, they move to it.
+ * After a wait, or a socket call that serves no request, the thread
+ * charges rp_limbo, which charges nobody but remembers the gap all the
+ * same. Frees are not moved: a free in a gap
+ * is charged where the thread is, and a gap's own blocks freed within it
+ * just leave the gap. */
+#define GAP_MAX 32
+
+struct rp_req rp_limbo;
+
+struct gap_alloc {
+    const void *p;
+    size_t usable;
+    unsigned cls;
+};
+
+static __thread struct {
+    struct rp_req *from;          /* what the gap's allocations were charged to */
+    uint64_t from_id;
+    unsigned n;
+    struct gap_alloc a[GAP_MAX];
+} gap __attribute__((tls_model("initial-exec")));
+
+static void gap_note(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+{
+    if (gap.from != q || gap.n == GAP_MAX)
+        return;
+    gap.a[gap.n++] = (struct gap_alloc){ p, usable, cls };
+}
+
+static void gap_forget(const void *p)
+{
+    for (unsigned i = 0; i < gap.n; i++)
+        if (gap.a[i].p == p) {
+            gap.a[i] = gap.a[--gap.n];
+            return;
+        }
+}
+
+static void uncharge_alloc(struct rp_req *q, const struct gap_alloc *g)
+{
+    q->allocs--;
+    q->bytes_alloc -= g->usable;
+    q->class_allocs[g->cls]--;
+    q->own_bytes -= g->usable;
+    q->own_blocks--;
+}
+
+void rp_req_switch(struct rp_req *to)
+{
+    struct rp_req *from = gap.from;
+    int from_open = from == &rp_limbo || rp_req_is(from, gap.from_id);
+    if (to && to != from && to->state == RP_REQ_OPEN && from_open) {
+        for (unsigned i = 0; i < gap.n; i++) {
+            const struct gap_alloc *g = &gap.a[i];
+            if (from != &rp_limbo) {
+                if (!rp_owners_remove(&from->owned, g->p))
+                    continue;
+                uncharge_alloc(from, g);
+            }
+            charge_alloc(to, g->p, g->cls, g->usable);
+        }
+    }
+    uint64_t from_id = gap.from_id;
+    rp_self.req = gap.from = to ? to : &rp_limbo;
+    gap.from_id = to ? to->id : 0;
+    gap.n = 0;
+    if (from != to && from_open && from != &rp_limbo && from->closed_ns)
+        rp_req_end(from, from_id, RP_END_CLOSE);
+}
+
+void rp_req_thread_exit(void)
+{
+    struct rp_req *q = gap.from;
+    if (q != &rp_limbo && rp_req_is(q, gap.from_id) && q->closed_ns)
+        rp_req_end(q, gap.from_id, RP_END_CLOSE);
+}
+
 void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
+    if (q == &rp_limbo) {
+        gap_note(q, p, cls, usable);
+        return;
+    }
     if (q->state != RP_REQ_OPEN)
         return;
-    if (q->answered && !(q = successor(q)))
+    if (q->answered) {
+        if ((q = successor(q)))
+            charge_alloc(q, p, cls, usable);
         return;
+    }
     charge_alloc(q, p, cls, usable);
+    gap_note(q, p, cls, usable);
 }
 
 /* An answered request keeps the frees of its own blocks (its clean-up);
  * other frees go to its successor, when there is one. */
 void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 {
+    if (gap.n)
+        gap_forget(p);
     if (q->state != RP_REQ_OPEN)
         return;
     int own = rp_owners_remove(&q->owned, p);
@@ -356,8 +452,12 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
         return;
     if (rp_self.req == q && (id == 0 || q->id == id))
         rp_self.req = NULL;
+    if (gap.from == q) {
+        gap.from = NULL;
+        gap.n = 0;
+    }
     struct rp_ring *r = rp_current_ring();
-    uint64_t end_ns = rp_req_now_ns();
+    uint64_t end_ns = q->closed_ns ? q->closed_ns : rp_req_now_ns();
     if (!lock(why != RP_END_EXIT)) {
         if (rp_req_is(q, id ? id : q->id))
             rp_req_count(offsetof(struct rp_header, req_lost));
@@ -438,6 +538,8 @@ void rp_requests_after_fork_child(void)
     if (route_index)
         memset(route_index, 0, (route_index_mask + 1) * sizeof *route_index);
     rp_self.req = NULL;
+    gap.from = NULL;
+    gap.n = 0;
     my_tid = 0;
     unlock();
 }

@@ -45,6 +45,7 @@ struct rp_req {
     int      fd;              /* HTTP: the connection, else -1 */
     uint64_t conn;            /* HTTP: the connection's number */
     uint64_t start_ns;
+    uint64_t closed_ns;       /* HTTP: its connection was closed after its response (conn.h) */
     uint64_t allocs, frees, bytes_alloc, bytes_freed, foreign_frees, foreign_bytes;
     uint64_t own_bytes, own_blocks, peak_bytes;
     uint64_t touched[(RP_NCLASSES + 63) / 64]; /* classes with class_allocs > 0 */
@@ -59,6 +60,14 @@ struct rp_req {
 /* The hot path's part, called only when rp_self.req is set. */
 void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);
 void rp_req_free(struct rp_req *q, const void *p, size_t usable);
+
+/* The thread's socket call serves `to`: the gap's allocations since its
+ * previous socket call move to `to` if it is another request (request.c
+ * says why), and the thread charges `to`. With NULL (the call serves no
+ * request, or the thread goes back to waiting) it charges no request
+ * until its next socket call, but remembers what it allocates. */
+void rp_req_switch(struct rp_req *to);
+extern struct rp_req rp_limbo;
 
 /* A new open request, or NULL (reqprof off, pool exhausted). The route
  * is set by the caller (rp_req_set_route). */
@@ -75,6 +84,9 @@ static inline int rp_req_is(const struct rp_req *q, uint64_t id)
 {
     return q && __atomic_load_n(&q->id, __ATOMIC_RELAXED) == id && q->state == RP_REQ_OPEN;
 }
+
+/* The thread exits: a request it still charges is over. */
+void rp_req_thread_exit(void);
 
 /* Counters in the ring header, bumped atomically (rare events). */
 void rp_req_count(size_t header_field_offset);

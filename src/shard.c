@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "lifecycle.h"
 #include "ring.h"
+#include "request.h"
 #include "ring_sum.h"
 #include "shard.h"
 
@@ -185,6 +186,7 @@ static void fold_into_retired(struct rp_ring *r, unsigned char *s)
 static void on_thread_exit(void *arg)
 {
     struct rp_ring *r = rp_current_ring();
+    rp_req_thread_exit();
     rp_self.shard = NULL;
     rp_self.exited = 1;
     if (r && rp_ring_owns_shard(r, arg))
