@@ -18,7 +18,9 @@
  *     pool after writing it) count in the request.
  *
  * A thread charges its allocations to the request of the connection it
- * last made a socket call on, and to none after it waits for events. A
+ * last made a socket call on, and to none after it waits for events;
+ * what it allocated since its previous socket call moves to the request
+ * of its next one (request.c: "the gap between two socket calls"). A
  * socket it connect()s or writes to while serving a request is that
  * request's upstream until another request writes to it, so a proxied
  * response's work is charged to the client's request.
