@@ -18,6 +18,7 @@
 static __thread struct rp_req *open_req __attribute__((tls_model("initial-exec")));
 static __thread uint64_t open_id __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
+static int have_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void on_thread_exit(void *arg)
@@ -30,7 +31,7 @@ static void on_thread_exit(void *arg)
 
 static void make_key(void)
 {
-    pthread_key_create(&exit_key, on_thread_exit);
+    have_key = pthread_key_create(&exit_key, on_thread_exit) == 0;
 }
 
 /* Whether reqprof runs, starting it if this is its first call. */
@@ -59,7 +60,8 @@ static int request_begin(const char *route)
     if (route && *route)
         rp_req_set_route(q, route, strnlen(route, RP_ROUTE_LEN - 1));
     pthread_once(&key_once, make_key);
-    pthread_setspecific(exit_key, q);
+    if (have_key)   /* without one, a thread that exits mid-request leaves it to exit() */
+        pthread_setspecific(exit_key, q);
     open_req = q;
     open_id = q->id;
     rp_self.req = q;
@@ -76,7 +78,8 @@ static int request_end(void)
     }
     rp_req_end(open_req, open_id, RP_END_API);
     open_req = NULL;
-    pthread_setspecific(exit_key, NULL);
+    if (have_key)
+        pthread_setspecific(exit_key, NULL);
     return 1;
 }
 

@@ -12,13 +12,12 @@
 #define CHUNK_BITS 8
 #define CHUNK_FDS (1 << CHUNK_BITS)
 #define MAX_CHUNKS 4096        /* descriptors up to 2^20 are followed */
-#define QUEUE_MAX 8            /* pipelined requests in flight on one connection */
-#define DONE_MAX 32            /* responses completed by a thread since it last waited */
+#define QUEUE_MAX 32           /* pipelined requests in flight on one connection */
 
 enum kind {
     K_NONE = 0,
     K_HTTP,                    /* accepted, HTTP/1.x so far */
-    K_IGNORED,                 /* accepted, but not HTTP, upgraded or shut down */
+    K_IGNORED,                 /* accepted, but not HTTP, upgraded, shut down or pipelining too deep */
     K_UPSTREAM,                /* connect()ed by this process */
 };
 
@@ -45,9 +44,6 @@ static int route_paths = 1;
 static uint64_t conns_accepted;
 static struct conn *chunks[MAX_CHUNKS];
 
-static __thread struct queued done[DONE_MAX] __attribute__((tls_model("initial-exec")));
-static __thread unsigned ndone __attribute__((tls_model("initial-exec")));
-
 void rp_conn_settings(int detect, int paths)
 {
     route_paths = paths;
@@ -56,7 +52,10 @@ void rp_conn_settings(int detect, int paths)
 
 void rp_conn_api_used(void)
 {
+    if (!__atomic_load_n(&rp_http_on, __ATOMIC_RELAXED))
+        return;
     __atomic_store_n(&rp_http_on, 0, __ATOMIC_RELEASE);
+    rp_requests_end_http();
 }
 
 static struct conn *lookup(int fd)
@@ -91,9 +90,25 @@ static struct rp_req *valid(const struct queued *e)
     return rp_req_is(e->q, e->id) ? e->q : NULL;
 }
 
-static struct rp_req *head(const struct conn *c)
+static void advance(struct conn *c)
 {
-    return c->qlen ? valid(&c->queue[c->qhead]) : NULL;
+    c->qhead = (uint8_t)((c->qhead + 1) % QUEUE_MAX);
+    c->qlen--;
+    c->head_done = 0;
+    c->head_wrote = 0;
+}
+
+/* The request being served on c, or NULL. An answered head may have been
+ * ended meanwhile (request.c ends it when its thread moves on): it goes. */
+static struct rp_req *head(struct conn *c)
+{
+    while (c->qlen) {
+        struct rp_req *q = valid(&c->queue[c->qhead]);
+        if (q)
+            return q;
+        advance(c);
+    }
+    return NULL;
 }
 
 /* Tells an answered head which request is pipelined after it. */
@@ -111,15 +126,12 @@ static void pop(struct conn *c, enum rp_req_end why)
 {
     struct queued *e = &c->queue[c->qhead];
     struct rp_req *q = valid(e);
-    if (q) {
-        if (!c->head_done)
+    if (q) {   /* a response that ends with the connection is complete at its close */
+        if (!c->head_done && !rp_http_until_close(&c->out))
             q->flags |= RP_REQ_NO_RESPONSE;
         rp_req_end(q, e->id, why);
     }
-    c->qhead = (uint8_t)((c->qhead + 1) % QUEUE_MAX);
-    c->qlen--;
-    c->head_done = 0;
-    c->head_wrote = 0;
+    advance(c);
 }
 
 static void end_all(struct conn *c, enum rp_req_end why)
@@ -129,7 +141,7 @@ static void end_all(struct conn *c, enum rp_req_end why)
 }
 
 /* The thread now serves c: charge its request, or none. */
-static void serve(const struct conn *c)
+static void serve(struct conn *c)
 {
     rp_req_switch(head(c));
 }
@@ -145,7 +157,7 @@ void rp_conn_accepted(int fd)
     struct conn *c = entry(fd);
     if (!c)
         return;
-    if (c->kind == K_HTTP)      /* closed behind our back (close_range, dup2): what it had is over */
+    if (c->kind == K_HTTP)      /* closed behind our back (vfork child, fclose of a FILE on it) */
         end_all(c, RP_END_CLOSE);
     memset(c, 0, sizeof *c);
     c->kind = K_HTTP;
@@ -188,7 +200,7 @@ static void upstream_used(struct conn *c, int writing)
 void rp_conn_before_read(int fd)
 {
     struct conn *c = lookup(fd);
-    if (!c || c->kind != K_HTTP || !c->qlen)
+    if (!c || c->kind != K_HTTP || !head(c))
         return;
     if (c->head_done || (c->out_bad && c->head_wrote))
         pop(c, RP_END_READ);
@@ -242,7 +254,6 @@ static void response_event(struct conn *c, enum rp_http_event ev)
             q = head(c);
         }
         c->out.no_body = q && q->is_head;
-        c->head_wrote = 1;
         break;
     case RP_HTTP_START_LINE:
         if (q && !c->out.interim)
@@ -254,43 +265,39 @@ static void response_event(struct conn *c, enum rp_http_event ev)
         c->head_done = 1;
         q->answered = 1;
         link_successor(c);
-        if (ndone < DONE_MAX)
-            done[ndone++] = c->queue[c->qhead];
         break;
     default:
         break;
     }
 }
 
-static void feed_out(struct conn *c, const char *p, size_t n, int opaque)
+/* Response bytes: seen (p), or only counted (sendfile: p is NULL). */
+static void feed_out(struct conn *c, const char *p, size_t n)
 {
+    c->head_wrote = 1;
     while (n && !c->out_bad) {
         enum rp_http_event ev;
-        size_t used = opaque ? rp_http_skip(&c->out, n, &ev) : rp_http_feed(&c->out, p, n, &ev);
+        size_t used = p ? rp_http_feed(&c->out, p, n, &ev) : rp_http_skip(&c->out, n, &ev);
         if (ev == RP_HTTP_BAD) {
             c->out_bad = 1;
             return;
         }
-        if (!opaque)
+        if (p)
             p += used;
         n -= used;
         response_event(c, ev);
     }
 }
 
-typedef void (*feed_fn)(struct conn *c, int fd, const char *p, size_t n);
-
-static void feed_out_fn(struct conn *c, int fd, const char *p, size_t n)
-{
-    (void)fd;
-    feed_out(c, p, n, 0);
-}
-
-static void feed_iov(struct conn *c, int fd, const struct iovec *iov, int iovcnt, size_t n, feed_fn feed)
+/* The first n bytes of iov, in order, to the parser of one direction. */
+static void feed_iov(struct conn *c, int fd, const struct iovec *iov, int iovcnt, size_t n, int out)
 {
     for (int i = 0; i < iovcnt && n; i++) {
         size_t len = iov[i].iov_len < n ? iov[i].iov_len : n;
-        feed(c, fd, iov[i].iov_base, len);
+        if (out)
+            feed_out(c, iov[i].iov_base, len);
+        else
+            feed_in(c, fd, iov[i].iov_base, len);
         n -= len;
     }
 }
@@ -305,7 +312,7 @@ void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
         return;
     }
     if (c->kind == K_HTTP && n > 0)
-        feed_iov(c, fd, iov, iovcnt, (size_t)n, feed_in);
+        feed_iov(c, fd, iov, iovcnt, (size_t)n, 0);
     serve(c);
 }
 
@@ -318,10 +325,8 @@ void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
         upstream_used(c, 1);
         return;
     }
-    if (n > 0 && c->qlen) {
-        c->head_wrote = 1;
-        feed_iov(c, fd, iov, iovcnt, (size_t)n, feed_out_fn);
-    }
+    if (n > 0 && head(c))
+        feed_iov(c, fd, iov, iovcnt, (size_t)n, 1);
     serve(c);
 }
 
@@ -330,10 +335,8 @@ void rp_conn_sent_file(int fd, ssize_t n)
     struct conn *c = lookup(fd);
     if (!c || c->kind != K_HTTP)
         return;
-    if (n > 0 && c->qlen) {
-        c->head_wrote = 1;
-        feed_out(c, NULL, (size_t)n, 1);
-    }
+    if (n > 0 && head(c))
+        feed_out(c, NULL, (size_t)n);
     serve(c);
 }
 
@@ -350,12 +353,21 @@ void rp_conn_closing(int fd)
     if (q && c->head_done && rp_self.req == q) {
         q->closed_ns = rp_req_now_ns();
         q->fd = -1;
-        c->qhead = (uint8_t)((c->qhead + 1) % QUEUE_MAX);
-        c->qlen--;
-        c->head_done = 0;
+        advance(c);
     }
     end_all(c, RP_END_CLOSE);
     c->kind = K_NONE;
+}
+
+void rp_conn_closing_range(unsigned first, unsigned last)
+{
+    for (unsigned k = first >> CHUNK_BITS; k < MAX_CHUNKS && k <= last >> CHUNK_BITS; k++) {
+        if (!__atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE))
+            continue;
+        unsigned lo = k << CHUNK_BITS, hi = lo + CHUNK_FDS - 1;
+        for (unsigned fd = lo > first ? lo : first; fd <= hi && fd <= last; fd++)
+            rp_conn_closing((int)fd);
+    }
 }
 
 void rp_conn_shutdown(int fd, int how)
@@ -369,25 +381,21 @@ void rp_conn_shutdown(int fd, int how)
 
 void rp_conn_idle(void)
 {
-    for (unsigned i = 0; i < ndone; i++) {
-        struct rp_req *q = valid(&done[i]);
-        struct conn *c = q ? lookup(q->fd) : NULL;
-        if (c && c->head_done && head(c) == q)
-            pop(c, RP_END_IDLE);
-    }
-    ndone = 0;
     rp_req_switch(NULL);
 }
 
+/* The child's pool is empty (request.c): every queue is stale. Only the
+ * entries in use are written, so the child copies no more pages than it
+ * must. */
 void rp_conns_after_fork_child(void)
 {
     for (unsigned k = 0; k < MAX_CHUNKS; k++) {
         struct conn *chunk = chunks[k];
-        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++) {
-            chunk[i].qlen = 0;
-            chunk[i].head_done = 0;
-            chunk[i].owner = (struct queued){ NULL, 0 };
-        }
+        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++)
+            if (chunk[i].qlen || chunk[i].kind == K_UPSTREAM) {
+                chunk[i].qlen = 0;
+                chunk[i].head_done = 0;
+                chunk[i].owner = (struct queued){ NULL, 0 };
+            }
     }
-    ndone = 0;
 }

@@ -12,17 +12,20 @@
  *   - a request begins when its request line has arrived;
  *   - its response is complete when the response parser says so;
  *   - it ends when the connection is read again, the thread goes back to
- *     waiting (epoll_wait, poll, select), the next pipelined response
- *     begins, or the connection is shut down or closed: ending late lets
- *     the server's clean-up after the response (nginx frees the request's
- *     pool after writing it) count in the request.
+ *     waiting (epoll_wait, poll, select) or on to a socket call for
+ *     another request, the next pipelined response begins, or the
+ *     connection is shut down; closed by its thread, at that thread's
+ *     next turn. Ending late lets the server's clean-up after the
+ *     response (nginx frees the request's pool after writing it, and the
+ *     connection's pool after closing it) count in the request.
  *
  * A thread charges its allocations to the request of the connection it
  * last made a socket call on, and to none after it waits for events;
  * what it allocated since its previous socket call moves to the request
  * of its next one (request.c: "the gap between two socket calls"). A
  * socket it connect()s or writes to while serving a request is that
- * request's upstream until another request writes to it, so a proxied
+ * request's upstream until that request is answered and another one
+ * writes to it (a keep-alive upstream from a pool), so a proxied
  * response's work is charged to the client's request.
  *
  * The table is shared; a connection is assumed to be served by one thread
@@ -39,7 +42,9 @@
 extern int rp_http_on;  /* detection is on: reqprof started with REQPROF_HTTP=1 */
 
 void rp_conn_settings(int detect, int route_paths);
-void rp_conn_api_used(void); /* the host marks its own requests: detection stands down */
+/* The host marks its own requests: detection stands down, and the HTTP
+ * requests open now are ended, so no request is counted twice. */
+void rp_conn_api_used(void);
 
 void rp_conn_accepted(int fd);
 void rp_conn_connected(int fd);
@@ -48,6 +53,7 @@ void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n);
 void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n);
 void rp_conn_sent_file(int fd, ssize_t n);
 void rp_conn_closing(int fd);
+void rp_conn_closing_range(unsigned first, unsigned last);
 void rp_conn_shutdown(int fd, int how);
 void rp_conn_idle(void);
 

@@ -380,6 +380,11 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
     return i;
 }
 
+int rp_http_until_close(const struct rp_http_parser *p)
+{
+    return p->state == S_UNTIL_CLOSE;
+}
+
 size_t rp_http_skip(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
 {
     *ev = RP_HTTP_NONE;

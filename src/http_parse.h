@@ -49,6 +49,10 @@ void rp_http_init(struct rp_http_parser *p, enum rp_http_dir dir);
  * quietly. Call again with the rest. */
 size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev);
 
+/* Whether the response being sent ends only when the connection does
+ * (no Content-Length, not chunked): at close it is complete. */
+int rp_http_until_close(const struct rp_http_parser *p);
+
 /* n body bytes the caller cannot see (sendfile): counted as body or
  * chunk data if a body is being sent, else they desynchronise the
  * stream (RP_HTTP_BAD). Returns how many were consumed, as above. */

@@ -25,7 +25,10 @@
 #define MAX_SLABS 4096
 
 
-static int lock_word;
+/* On a line of its own: every socket call reads rp_http_on, which would
+ * otherwise share it. */
+static int lock_word __attribute__((aligned(64)));
+static int fork_took_lock;
 static __thread int lock_held __attribute__((tls_model("initial-exec")));
 static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
 
@@ -131,10 +134,16 @@ static void uncharge_alloc(struct rp_req *q, const struct gap_alloc *g)
     q->own_blocks--;
 }
 
+/* Whether this thread has served an HTTP request: only such a thread
+ * charges rp_limbo between socket calls, so an event loop that serves no
+ * HTTP keeps the hot path's single branch. */
+static __thread int serves_http __attribute__((tls_model("initial-exec")));
+
 void rp_req_switch(struct rp_req *to)
 {
     struct rp_req *from = gap.from;
-    int from_open = from == &rp_limbo || rp_req_is(from, gap.from_id);
+    uint64_t from_id = gap.from_id;
+    int from_open = from == &rp_limbo || rp_req_is(from, from_id);
     if (to && to != from && to->state == RP_REQ_OPEN && from_open) {
         for (unsigned i = 0; i < gap.n; i++) {
             const struct gap_alloc *g = &gap.a[i];
@@ -146,12 +155,15 @@ void rp_req_switch(struct rp_req *to)
             charge_alloc(to, g->p, g->cls, g->usable);
         }
     }
-    uint64_t from_id = gap.from_id;
-    rp_self.req = gap.from = to ? to : &rp_limbo;
+    if (to && to->source == RP_SRC_HTTP)
+        serves_http = 1;
+    rp_self.req = gap.from = to ? to : serves_http ? &rp_limbo : NULL;
     gap.from_id = to ? to->id : 0;
     gap.n = 0;
-    if (from != to && from_open && from != &rp_limbo && from->closed_ns)
-        rp_req_end(from, from_id, RP_END_CLOSE);
+    /* an answered request is over once its thread moves on: to waiting,
+     * or to another request's socket call (its clean-up came before) */
+    if (from != to && from_open && from != &rp_limbo && from->answered)
+        rp_req_end(from, from_id, from->closed_ns ? RP_END_CLOSE : RP_END_IDLE);
 }
 
 void rp_req_thread_exit(void)
@@ -196,23 +208,32 @@ void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 
 /* ---- the lock and the pool ------------------------------------------------ */
 
+/* lock_held is set before the lock is taken and cleared after it is
+ * released, with signal fences between: a signal handler on this thread
+ * that wants the lock sees lock_held whenever this thread might hold it,
+ * and gives up instead of spinning on itself. */
 static int lock(int patient)
 {
     if (lock_held)
         return 0;
+    lock_held = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int tries = 0; __atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE); tries++) {
-        if (!patient && tries > 10000)
+        if (!patient && tries > 10000) {
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            lock_held = 0;
             return 0;
+        }
         sched_yield();
     }
-    lock_held = 1;
     return 1;
 }
 
 static void unlock(void)
 {
-    lock_held = 0;
     __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    lock_held = 0;
 }
 
 static void add_slab(void)
@@ -267,7 +288,7 @@ struct rp_req *rp_req_begin(uint16_t source)
         q = free_list;
         if (q) {
             free_list = q->next_free;
-            memset(q, 0, offsetof(struct rp_req, owned)); /* release() left owned empty */
+            memset(q, 0, offsetof(struct rp_req, owned)); /* rp_req_end left owned empty */
             q->source = source;
             q->fd = -1;
             q->tid = thread_id();
@@ -291,12 +312,21 @@ void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
     q->route[len] = '\0';
 }
 
-static void release(struct rp_req *q)
+static int owners_dirty(const struct rp_req *q)
 {
-    if (q->owned.n || (q->flags & RP_REQ_OWNERS_APPROX))
-        rp_owners_clear(&q->owned);
+    return q->owned.n || (q->flags & RP_REQ_OWNERS_APPROX);
+}
+
+/* Under the lock: q is no request any more, and nobody charges it. */
+static void retire(struct rp_req *q)
+{
     q->state = RP_REQ_FREE;
     __atomic_store_n(&q->id, 0, __ATOMIC_RELEASE);
+}
+
+/* Under the lock: q goes back to the pool; its own-block table is empty. */
+static void give_back(struct rp_req *q)
+{
     q->next_free = free_list;
     free_list = q;
 }
@@ -457,13 +487,19 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
         gap.n = 0;
     }
     struct rp_ring *r = rp_current_ring();
+    int saved_errno = errno;  /* mapping the route index makes a system call */
     uint64_t end_ns = q->closed_ns ? q->closed_ns : rp_req_now_ns();
     if (!lock(why != RP_END_EXIT)) {
-        if (rp_req_is(q, id ? id : q->id))
+        /* a signal handler that interrupted this thread's own use of the
+         * lock: the request stays open and ends later; at exit, with the
+         * lock held elsewhere for too long, it is lost */
+        if (why == RP_END_EXIT && rp_req_is(q, id ? id : q->id))
             rp_req_count(offsetof(struct rp_header, req_lost));
+        errno = saved_errno;
         return;
     }
-    if (q->state == RP_REQ_OPEN && (id == 0 || q->id == id)) {
+    int ended = q->state == RP_REQ_OPEN && (id == 0 || q->id == id);
+    if (ended) {
         if (r) {
             if (!q->route[0])
                 rp_req_set_route(q, "(untagged)", 10);
@@ -473,9 +509,20 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
             add_to_route(r, slot, q, duration);
             __atomic_fetch_add(&r->hdr->req_ended, 1, __ATOMIC_RELAXED);
         }
-        release(q);
+        retire(q);
+        if (!owners_dirty(q))
+            give_back(q);
     }
     unlock();
+    /* a table with blocks left (8 KiB) is cleared outside the lock */
+    if (ended && owners_dirty(q)) {
+        rp_owners_clear(&q->owned);
+        q->flags = 0;
+        lock(1);
+        give_back(q);
+        unlock();
+    }
+    errno = saved_errno;
 }
 
 int rp_req_mark(const char *label)
@@ -501,39 +548,55 @@ int rp_req_mark(const char *label)
 
 /* ---- exit and fork -------------------------------------------------------- */
 
-void rp_requests_at_exit(void)
+/* Ends every open request (of source `source`, or any with 0). */
+static void end_open(uint16_t source, enum rp_req_end why)
 {
     unsigned n = __atomic_load_n(&nslabs, __ATOMIC_ACQUIRE);
     for (unsigned s = 0; s < n; s++)
         for (int i = 0; i < SLAB_OBJS; i++) {
             struct rp_req *q = &slabs[s][i];
             uint64_t id = __atomic_load_n(&q->id, __ATOMIC_ACQUIRE);
-            if (id && q->state == RP_REQ_OPEN)
-                rp_req_end(q, id, RP_END_EXIT);
+            if (id && q->state == RP_REQ_OPEN && (!source || q->source == source))
+                rp_req_end(q, id, why);
         }
+}
+
+void rp_requests_at_exit(void)
+{
+    end_open(0, RP_END_EXIT);
+}
+
+void rp_requests_end_http(void)
+{
+    end_open(RP_SRC_HTTP, RP_END_CLOSE);
 }
 
 void rp_requests_before_fork(void)
 {
-    lock(1);
+    fork_took_lock = lock(1);
 }
 
 void rp_requests_after_fork_parent(void)
 {
-    unlock();
+    if (fork_took_lock)
+        unlock();
 }
 
 void rp_requests_after_fork_child(void)
 {
-    free_list = NULL;
+    /* the free list came with the parent's memory; what the parent had
+     * open joins it. Objects that were free are not written, so the child
+     * copies none of their pages. */
     for (unsigned s = 0; s < nslabs; s++)
-        for (int i = SLAB_OBJS - 1; i >= 0; i--) {
+        for (int i = 0; i < SLAB_OBJS; i++) {
             struct rp_req *q = &slabs[s][i];
-            rp_owners_clear(&q->owned);
+            if (!q->id)
+                continue;
+            if (owners_dirty(q))
+                rp_owners_clear(&q->owned);
             q->state = RP_REQ_FREE;
             q->id = 0;
-            q->next_free = free_list;
-            free_list = q;
+            give_back(q);
         }
     if (route_index)
         memset(route_index, 0, (route_index_mask + 1) * sizeof *route_index);
@@ -541,5 +604,6 @@ void rp_requests_after_fork_child(void)
     gap.from = NULL;
     gap.n = 0;
     my_tid = 0;
-    unlock();
+    lock_word = 0;            /* whoever held it in the parent is not in the child */
+    lock_held = 0;
 }

@@ -94,6 +94,10 @@ void rp_req_count(size_t header_field_offset);
 /* A process-wide mark. Returns 1 if recorded. */
 int rp_req_mark(const char *label);
 
+/* The host took to marking its own requests: the HTTP requests open now
+ * are recorded, with RP_END_CLOSE. */
+void rp_requests_end_http(void);
+
 /* At exit: every request still open is recorded with RP_END_EXIT. */
 void rp_requests_at_exit(void);
 

@@ -141,7 +141,8 @@ enum rp_req_end {
     RP_END_API       = 1, /* reqprof_request_end() */
     RP_END_NESTED    = 2, /* cut short by a reqprof_request_begin() on the same thread */
     RP_END_READ      = 3, /* response sent, then the connection was read again */
-    RP_END_IDLE      = 4, /* response sent, then the thread went back to waiting (epoll_wait, poll, select) */
+    RP_END_IDLE      = 4, /* response sent, then the thread went back to waiting (epoll_wait, poll,
+                           * select) or on to a socket call for another request */
     RP_END_CLOSE     = 5, /* the connection was closed or shut down */
     RP_END_PIPELINED = 6, /* response sent, then the next pipelined request's response began */
     RP_END_EXIT      = 7, /* the process exited with the request still open */
@@ -273,7 +274,7 @@ struct rp_header {
     uint64_t req_ended;                  /* 760 requests ended (each writes a record) */
     uint64_t req_nested;                 /* 768 API begins while a request was open on the thread */
     uint64_t req_unmatched;              /* 776 API ends with no request open */
-    uint64_t req_lost;                   /* 784 requests ended with no record (reqprof was busy on that thread, e.g. in a signal handler) */
+    uint64_t req_lost;                   /* 784 requests open at exit that could not be recorded (another thread held reqprof's lock too long) */
     uint64_t req_other_route;            /* 792 requests counted under RP_ROUTE_OTHER: the route table was full */
     uint64_t http_conns;                 /* 800 connections accepted while detection was on */
     uint64_t http_not_http;              /* 808 of which the first bytes were not an HTTP/1.x request */

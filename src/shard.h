@@ -18,10 +18,9 @@
 #define REQPROF_SHARD_H
 
 #include <stddef.h>
+#include "request.h"
 #include "ring_format.h"
 #include "sizeclass.h"
-
-struct rp_req;
 
 struct rp_thread {
     unsigned char *shard;  /* this thread's own shard, or NULL: take the slow path */
@@ -54,9 +53,6 @@ static inline void rp_shard_add_free(struct rp_class_counts *c, size_t usable)
     c->frees++;
     c->freed_bytes += usable;
 }
-
-void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);
-void rp_req_free(struct rp_req *q, const void *p, size_t usable);
 
 /* Block p of `usable` bytes was handed out for a request of `req` bytes. */
 static inline void rp_count_alloc(const void *p, size_t usable, size_t req)

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -41,6 +42,9 @@ struct next_sockets {
     ssize_t (*sendfile)(int, int, off_t *, size_t);
     ssize_t (*sendfile64)(int, int, off_t *, size_t);
     int (*close)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    int (*close_range)(unsigned, unsigned, int);
     int (*shutdown)(int, int);
     int (*epoll_wait)(int, struct epoll_event *, int, int);
     int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
@@ -76,6 +80,11 @@ static struct iovec one(const void *buf, size_t len)
 {
     return (struct iovec){ (void *)buf, len };
 }
+
+/* Reads that leave the data in the socket (MSG_PEEK), throw it away
+ * unread (MSG_TRUNC on a stream, where the buffer may be NULL) or read
+ * something else (MSG_ERRQUEUE) are not the connection's turn-taking. */
+#define UNREAD (MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)
 
 /* conn.c's bookkeeping keeps errno as the real call left it. */
 #define KEEP_ERRNO(stmt) do { int saved_ = errno; stmt; errno = saved_; } while (0)
@@ -127,7 +136,7 @@ EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-    if (!detecting() || (flags & MSG_PEEK))
+    if (!detecting() || (flags & UNREAD))
         return NEXT(recv)(fd, buf, len, flags);
     rp_conn_before_read(fd);
     ssize_t r = NEXT(recv)(fd, buf, len, flags);
@@ -138,7 +147,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
 {
-    if (!detecting() || (flags & MSG_PEEK))
+    if (!detecting() || (flags & UNREAD))
         return NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
     rp_conn_before_read(fd);
     ssize_t r = NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
@@ -149,11 +158,12 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    if (!detecting() || (flags & MSG_PEEK))
+    if (!detecting() || (flags & UNREAD))
         return NEXT(recvmsg)(fd, msg, flags);
     rp_conn_before_read(fd);
     ssize_t r = NEXT(recvmsg)(fd, msg, flags);
-    KEEP_ERRNO(rp_conn_read(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
+    if (r > 0)  /* msg is the host's to get wrong: looked at only when the call took it */
+        KEEP_ERRNO(rp_conn_read(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
     return r;
 }
 
@@ -198,7 +208,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const stru
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     ssize_t r = NEXT(sendmsg)(fd, msg, flags);
-    if (detecting())
+    if (r > 0 && detecting())
         KEEP_ERRNO(rp_conn_wrote(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
     return r;
 }
@@ -224,6 +234,29 @@ EXPORT int close(int fd)
     if (detecting())
         rp_conn_closing(fd);
     return NEXT(close)(fd);
+}
+
+/* dup2 and dup3 close what was at newfd; so does close_range, unless it
+ * only marks the descriptors close-on-exec. */
+EXPORT int dup2(int oldfd, int newfd)
+{
+    if (detecting() && oldfd != newfd)
+        rp_conn_closing(newfd);
+    return NEXT(dup2)(oldfd, newfd);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    if (detecting() && oldfd != newfd)
+        rp_conn_closing(newfd);
+    return NEXT(dup3)(oldfd, newfd, flags);
+}
+
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    if (detecting() && !(flags & CLOSE_RANGE_CLOEXEC))
+        rp_conn_closing_range(first, last);
+    return NEXT(close_range)(first, last, flags);
 }
 
 EXPORT int shutdown(int fd, int how)

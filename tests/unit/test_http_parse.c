@@ -121,6 +121,14 @@ static void skip_check(void)
     ok(feed_all(&p, "\r\n0\r\n\r\n") == RP_HTTP_DONE, "the last chunk after sendfile'd data ends the response");
 
     rp_http_init(&p, RP_HTTP_RESPONSES);
+    feed_all(&p, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nsome");
+    ok(rp_http_until_close(&p) && rp_http_skip(&p, 5000, &ev) == 5000 && ev == RP_HTTP_NONE,
+       "a response without length or chunks lasts until the close, sendfile included");
+    rp_http_init(&p, RP_HTTP_RESPONSES);
+    feed_all(&p, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n");
+    ok(!rp_http_until_close(&p), "one with a length does not");
+
+    rp_http_init(&p, RP_HTTP_RESPONSES);
     feed_all(&p, "HTTP");
     ok(rp_http_skip(&p, 10, &ev) == 10 && ev == RP_HTTP_BAD, "sendfile in the middle of a head is not HTTP framing");
 }
