@@ -434,6 +434,7 @@ static void add_to_route(struct rp_ring *r, uint32_t slot, const struct rp_req *
     rt->duration_sum_ns += duration;
     bump_max(&rt->duration_max_ns, duration);
     rt->approx += (q->flags & RP_REQ_OWNERS_APPROX) != 0;
+    rt->unanswered += (q->flags & RP_REQ_NO_RESPONSE) != 0;
     for (unsigned w = 0; w < sizeof q->touched / sizeof q->touched[0]; w++)
         for (uint64_t bits = q->touched[w]; bits; bits &= bits - 1) {
             unsigned c = w * 64 + (unsigned)__builtin_ctzll(bits);

@@ -204,7 +204,9 @@ struct rp_route_head {
     uint64_t duration_sum_ns; /* 240 */
     uint64_t duration_max_ns; /* 248 */
     uint64_t approx;        /* 256 requests flagged RP_REQ_OWNERS_APPROX */
-    uint64_t reserved[7];   /* 264 zero in version 2 */
+    uint64_t unanswered;    /* 264 requests flagged RP_REQ_NO_RESPONSE (a client that closed
+                             * with pipelined requests the server never read to) */
+    uint64_t reserved[6];   /* 272 zero in version 2 */
 };
 #define RP_ROUTE_OTHER 0 /* slot 0: "(other routes)", for tags that found the table full */
 /* histogram h (0 allocs, 1 peak, 2 left) of a route starts at

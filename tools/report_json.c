@@ -72,7 +72,7 @@
  *     being written or overwritten as they were read, or invalid)
  *   route: route (its tag), requests allocs frees bytes_alloc bytes_freed
  *     foreign_frees foreign_bytes peak_sum peak_max left_sum left_max
- *     left_blocks leaky duration_sum_ns duration_max_ns approx, as in the
+ *     left_blocks leaky duration_sum_ns duration_max_ns approx unanswered, as in the
  *     ring's route table; peak_p50 peak_p90 peak_p99 left_p50 left_p90
  *     left_p99, at most: the upper bound of the size class that holds the
  *     percentile, capped at the max, 0 without requests; classes[]
@@ -297,6 +297,7 @@ static void route(struct json *j, const struct rp_route_sum *r, const struct rp_
     u64(j, "duration_sum_ns", r->duration_sum_ns);
     u64(j, "duration_max_ns", r->duration_max_ns);
     u64(j, "approx", r->approx);
+    u64(j, "unanswered", r->unanswered);
     u64(j, "peak_p50", r->peak_p50);
     u64(j, "peak_p90", r->peak_p90);
     u64(j, "peak_p99", r->peak_p99);

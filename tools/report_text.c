@@ -423,6 +423,12 @@ static void print_routes(FILE *out, const struct rp_summary *s)
     fprintf(out, "  LEFT: bytes a route's requests left live at their end; PEAK: the most a request had live "
                  "at once;\n  p50, p99: at most (the upper bound of a size class); LEAKY: requests that left a "
                  "block live\n");
+    uint64_t unanswered = 0;
+    for (size_t i = 0; i < s->routes.n; i++)
+        unanswered += s->routes.v[i].unanswered;
+    if (unanswered)
+        fprintf(out, "  REQS includes %llu requests that got no response (the client closed first, or the "
+                     "server\n  never answered)\n", (unsigned long long)unanswered);
     rows = s->routes.n < PEAK_ROWS ? s->routes.n : PEAK_ROWS;
     if (same_top(s, rows))
         return;

@@ -81,6 +81,7 @@ static void add_sum(struct rp_route_sum *d, const struct rp_route_sum *s, size_t
     d->duration_sum_ns += s->duration_sum_ns;
     d->duration_max_ns = max_u64(d->duration_max_ns, s->duration_max_ns);
     d->approx += s->approx;
+    d->unanswered += s->unanswered;
     for (size_t i = 0; i < nhist; i++)
         d->hist[i] += s->hist[i];
 }
@@ -190,6 +191,7 @@ static int from_slot(struct rp_route_sum *d, const struct rp_ring *r, uint32_t i
     d->duration_sum_ns = h->duration_sum_ns;
     d->duration_max_ns = h->duration_max_ns;
     d->approx = h->approx;
+    d->unanswered = h->unanswered;
     for (int k = 0; k < RP_ROUTE_NHIST; k++) {
         const uint64_t *src = rp_ring_route_hist(r, i, k);
         for (uint32_t c = 0; c < r->hdr.nclasses; c++)

@@ -30,7 +30,7 @@ struct rp_route_sum {
     char name[RP_ROUTE_LEN];        /* sanitized by the reader */
     uint64_t requests, allocs, frees, bytes_alloc, bytes_freed, foreign_frees, foreign_bytes;
     uint64_t peak_sum, peak_max, left_sum, left_max, left_blocks, leaky;
-    uint64_t duration_sum_ns, duration_max_ns, approx;
+    uint64_t duration_sum_ns, duration_max_ns, approx, unanswered;
     uint64_t *hist;                 /* RP_ROUTE_NHIST x bounds.n counts; histogram h at hist + h * n */
     /* "at most": the upper bound of the class holding the percentile,
      * capped at the exact max; 0 without requests */
