@@ -9,7 +9,9 @@
  * does, and CR is otherwise ignored, as servers are lenient in what they
  * accept.
  */
+#include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include "http_parse.h"
 
 enum state {
@@ -56,7 +58,10 @@ static char lower(char c)
 
 static void start_message(struct rp_http_parser *p)
 {
-    rp_http_init(p, p->dir);
+    uint8_t dir = p->dir;
+    memset(p, 0, offsetof(struct rp_http_parser, start)); /* start[] is as long as start_len says */
+    p->start[0] = '\0';
+    p->dir = dir;
     p->state = p->dir == RP_HTTP_REQUESTS ? S_METHOD : S_STATUS_PROTO;
 }
 
@@ -109,13 +114,35 @@ static enum rp_http_event bad(struct rp_http_parser *p)
     return RP_HTTP_BAD;
 }
 
+static const uint8_t interesting_len[] = { 14, 17 };
+
 static void header_name_char(struct rp_http_parser *p, char c)
 {
     for (unsigned k = 0; k < 2; k++)
-        if ((p->match & (1u << k)) && (p->pos >= strlen(interesting[k]) || interesting[k][p->pos] != c))
+        if ((p->match & (1u << k)) && (p->pos >= interesting_len[k] || interesting[k][p->pos] != c))
             p->match &= (uint8_t)~(1u << k);
     if (p->pos < 255)
         p->pos++;
+}
+
+/* A whole header name in buf, up to its colon: classified at once and
+ * the state set for its value. Returns the bytes taken (name and colon),
+ * 0 when the name is not whole in buf (the byte-wise path takes it). */
+static size_t header_name_whole(struct rp_http_parser *p, const char *buf, size_t n)
+{
+    const char *colon = memchr(buf, ':', n);
+    if (!colon || memchr(buf, '\n', (size_t)(colon - buf)))
+        return 0;
+    size_t len = (size_t)(colon - buf);
+    p->match = 0;
+    for (unsigned k = 0; k < 2; k++)
+        if (len == interesting_len[k] && strncasecmp(buf, interesting[k], len) == 0)
+            p->match = (uint8_t)(1u << k);
+    if (p->match == H_CONTENT_LENGTH)
+        p->length = 0; /* the last Content-Length counts */
+    p->pos = 0;
+    p->state = S_HDR_VALUE;
+    return len + 1;
 }
 
 /* A value byte of the header p->match names (after the name was matched,
@@ -149,6 +176,61 @@ static int hex_value(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+static int method_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+
+/* A whole start line in buf, up to its LF: parsed with a few scans
+ * instead of a step per byte. Returns the bytes taken, with *ev set to
+ * RP_HTTP_START_LINE; 0 when the line is not whole in buf or anything in
+ * it is off (the byte-wise path then takes it, and finds what is wrong). */
+static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+{
+    const char *lf = memchr(buf, '\n', n);
+    if (!lf)
+        return 0;
+    size_t len = (size_t)(lf - buf), i = 0;
+    if (p->dir == RP_HTTP_RESPONSES) {
+        if (len < 12 || memcmp(buf, http1, sizeof http1 - 1) != 0)
+            return 0;
+        for (i = sizeof http1 - 1; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
+            ;
+        if (i == sizeof http1 - 1 || i + 4 > len || buf[i] != ' ')
+            return 0;
+        uint16_t status = 0;
+        for (size_t k = i + 1; k < i + 4; k++) {
+            if (buf[k] < '0' || buf[k] > '9')
+                return 0;
+            status = (uint16_t)(status * 10 + (buf[k] - '0'));
+        }
+        p->status = status;
+        p->interim = status >= 100 && status < 200;
+    } else {
+        while (i < len && i < METHOD_MAX && method_char(buf[i]))
+            i++;
+        if (i == 0 || i == len || buf[i] != ' ')
+            return 0;
+        size_t method = i++, target = i;
+        while (i < len && (unsigned char)buf[i] > ' ' && buf[i] != 0x7f)
+            i++;
+        if (i == target || i == len || buf[i] != ' ' || len - i - 1 < sizeof http1 - 1
+            || memcmp(buf + i + 1, http1, sizeof http1 - 1) != 0)
+            return 0;
+        const char *cut = memchr(buf + target, '?', i - target), *frag = memchr(buf + target, '#', i - target);
+        size_t path = (size_t)((frag && (!cut || frag < cut) ? frag : cut ? cut : buf + i) - (buf + target));
+        for (size_t k = 0; k < method; k++)
+            append_start(p, buf[k]);
+        p->method_len = (uint8_t)method;
+        append_start(p, ' ');
+        for (size_t k = 0; k < path; k++)
+            append_start(p, buf[target + k]);
+    }
+    p->state = S_HDR_START;
+    *ev = RP_HTTP_START_LINE;
+    return len + 1;
+}
+
 /* One byte of a start line or header block. */
 static enum rp_http_event step(struct rp_http_parser *p, char c)
 {
@@ -161,7 +243,7 @@ static enum rp_http_event step(struct rp_http_parser *p, char c)
             p->match = 0;
             return RP_HTTP_NONE;
         }
-        if (((c >= 'A' && c <= 'Z') || c == '-' || c == '_') && p->start_len < METHOD_MAX) {
+        if (method_char(c) && p->start_len < METHOD_MAX) {
             append_start(p, c);
             return RP_HTTP_NONE;
         }
@@ -224,7 +306,7 @@ static enum rp_http_event step(struct rp_http_parser *p, char c)
     case S_HDR_NAME:
         if (c == ':') {
             unsigned k = 0;
-            while (k < 2 && !((p->match & (1u << k)) && p->pos == strlen(interesting[k])))
+            while (k < 2 && !((p->match & (1u << k)) && p->pos == interesting_len[k]))
                 k++;
             p->match = k < 2 ? (uint8_t)(1u << k) : 0;
             if (p->match == H_CONTENT_LENGTH)
@@ -344,6 +426,16 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
             i += to_lf(buf + i, n - i);
             if (i == n)
                 break;
+        } else if ((p->state == S_METHOD && p->start_len == 0) || (p->state == S_STATUS_PROTO && p->pos == 0)) {
+            size_t used = start_line_whole(p, buf + i, n - i, ev);
+            if (used)
+                return i + used;
+        } else if (p->state == S_HDR_START && buf[i] != '\r' && buf[i] != '\n') {
+            size_t used = header_name_whole(p, buf + i, n - i);
+            if (used) {
+                i += used;
+                continue;
+            }
         } else if (p->state == S_HDR_SKIP) {
             size_t k = to_lf(buf + i, n - i);
             if (!p->pos && memchr(buf + i, ':', k))
