@@ -302,32 +302,30 @@ static void feed_iov(struct conn *c, int fd, const struct iovec *iov, int iovcnt
     }
 }
 
-void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+/* A read (out = 0) or write (out = 1) of n bytes from iov on fd. */
+static void transferred(int fd, const struct iovec *iov, int iovcnt, ssize_t n, int out)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
         return;
     if (c->kind == K_UPSTREAM) {
-        upstream_used(c, 0);
+        upstream_used(c, out);
         return;
     }
-    if (c->kind == K_HTTP && n > 0)
-        feed_iov(c, fd, iov, iovcnt, (size_t)n, 0);
+    /* requests in flight on an ignored connection still get their responses */
+    if (n > 0 && (out ? head(c) != NULL : c->kind == K_HTTP))
+        feed_iov(c, fd, iov, iovcnt, (size_t)n, out);
     serve(c);
+}
+
+void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+{
+    transferred(fd, iov, iovcnt, n, 0);
 }
 
 void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
-    struct conn *c = lookup(fd);
-    if (!c || c->kind == K_NONE)
-        return;
-    if (c->kind == K_UPSTREAM) {
-        upstream_used(c, 1);
-        return;
-    }
-    if (n > 0 && head(c))
-        feed_iov(c, fd, iov, iovcnt, (size_t)n, 1);
-    serve(c);
+    transferred(fd, iov, iovcnt, n, 1);
 }
 
 void rp_conn_sent_file(int fd, ssize_t n)

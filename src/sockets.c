@@ -76,10 +76,6 @@ static int detecting(void)
     return __builtin_expect(__atomic_load_n(&rp_http_on, __ATOMIC_RELAXED), 0);
 }
 
-static struct iovec one(const void *buf, size_t len)
-{
-    return (struct iovec){ (void *)buf, len };
-}
 
 /* Reads that leave the data in the socket (MSG_PEEK), throw it away
  * unread (MSG_TRUNC on a stream, where the buffer may be NULL) or read
@@ -88,6 +84,24 @@ static struct iovec one(const void *buf, size_t len)
 
 /* conn.c's bookkeeping keeps errno as the real call left it. */
 #define KEEP_ERRNO(stmt) do { int saved_ = errno; stmt; errno = saved_; } while (0)
+
+/* After a read of one buffer (r is the real call's result): tells conn.c. */
+static ssize_t got(int fd, void *buf, size_t len, ssize_t r)
+{
+    struct iovec v = { buf, len };
+    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
+    return r;
+}
+
+/* After a write of one buffer, when detecting. */
+static ssize_t wrote(int fd, const void *buf, size_t len, ssize_t r)
+{
+    if (detecting()) {
+        struct iovec v = { (void *)buf, len };
+        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
+    }
+    return r;
+}
 
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
@@ -118,10 +132,7 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
     if (!detecting())
         return NEXT(read)(fd, buf, len);
     rp_conn_before_read(fd);
-    ssize_t r = NEXT(read)(fd, buf, len);
-    struct iovec v = one(buf, len);
-    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
-    return r;
+    return got(fd, buf, len, NEXT(read)(fd, buf, len));
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
@@ -139,10 +150,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
     if (!detecting() || (flags & UNREAD))
         return NEXT(recv)(fd, buf, len, flags);
     rp_conn_before_read(fd);
-    ssize_t r = NEXT(recv)(fd, buf, len, flags);
-    struct iovec v = one(buf, len);
-    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
-    return r;
+    return got(fd, buf, len, NEXT(recv)(fd, buf, len, flags));
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
@@ -150,10 +158,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
     if (!detecting() || (flags & UNREAD))
         return NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
     rp_conn_before_read(fd);
-    ssize_t r = NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
-    struct iovec v = one(buf, len);
-    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
-    return r;
+    return got(fd, buf, len, NEXT(recvfrom)(fd, buf, len, flags, addr, alen));
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -169,12 +174,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-    ssize_t r = NEXT(write)(fd, buf, len);
-    if (detecting()) {
-        struct iovec v = one(buf, len);
-        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
-    }
-    return r;
+    return wrote(fd, buf, len, NEXT(write)(fd, buf, len));
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
@@ -187,22 +187,12 @@ EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-    ssize_t r = NEXT(send)(fd, buf, len, flags);
-    if (detecting()) {
-        struct iovec v = one(buf, len);
-        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
-    }
-    return r;
+    return wrote(fd, buf, len, NEXT(send)(fd, buf, len, flags));
 }
 
 EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen)
 {
-    ssize_t r = NEXT(sendto)(fd, buf, len, flags, addr, alen);
-    if (detecting()) {
-        struct iovec v = one(buf, len);
-        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
-    }
-    return r;
+    return wrote(fd, buf, len, NEXT(sendto)(fd, buf, len, flags, addr, alen));
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)

@@ -50,13 +50,6 @@ stop_server() {
     return 124
 }
 
-# free_port: a port on 127.0.0.1 nobody listens on
-free_port() {
-    for port in $(seq $((20000 + ($$ + RANDOM) % 20000)) 45000); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
-
 # settle PID: waits (up to 3 s) until the processes PID and its children
 # have ended every request they began, as a live report says
 settle() {

@@ -57,6 +57,27 @@ jqr() { # jqr FILTER FILE...: one value from the JSON report of the files
     reqprof-report --json "${@:2}" | jq -r "$1"
 }
 
+# free_port: a port on 127.0.0.1 nobody listens on
+free_port() {
+    for port in $(seq $((20000 + ($$ + RANDOM) % 20000)) 45000); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
+}
+
+# stop_nginx DIR: nginx -s quit for the nginx whose pid file is DIR/nginx.pid,
+# then kill -9 if it has not gone in 10 s
+stop_nginx() {
+    [ -s "$1/nginx.pid" ] || return 0
+    local pid
+    pid=$(cat "$1/nginx.pid")
+    kill -QUIT "$pid" 2>/dev/null
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null
+}
+
 # class_of SIZE: the jq filter for the class holding usable size SIZE
 class_of() {
     echo "[.classes[] | select(.upper >= $1)][0]"

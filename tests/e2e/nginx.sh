@@ -8,11 +8,6 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || skip_all "nginx is not installed (scripts/install-deps installs it)"
 command -v curl >/dev/null || skip_all "curl is not installed"
 
-free_port() {
-    for port in $(seq $((20000 + $$ % 20000)) $((20100 + $$ % 20000))); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
 port=$(free_port)
 user=
 [ "$(id -u)" = 0 ] && user="user nobody nogroup;"
@@ -37,18 +32,7 @@ http {
 }
 CONF
 
-stop_nginx() {
-    [ -s "$WORK/nginx/nginx.pid" ] || return 0
-    local pid
-    pid=$(cat "$WORK/nginx/nginx.pid")
-    kill -QUIT "$pid" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null
-}
-trap 'stop_nginx; rm -rf "$WORK"' EXIT
+trap 'stop_nginx "$WORK/nginx"; rm -rf "$WORK"' EXIT
 
 reqprof -q -i 100 -- "$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 ok $? "nginx starts under reqprof"
@@ -76,7 +60,7 @@ ok $? "the text report of the running nginx"
 grep -q "nginx: worker process" "$WORK/text"
 ok $? "the text report names the workers"
 
-stop_nginx
+stop_nginx "$WORK/nginx"
 is "$(reqprof-report --json --pid "$master" | jq -r '[.processes[] | .state] | unique | join(",")')" exited \
    "after nginx -s quit, all three rings say exited"
 finish

@@ -67,18 +67,8 @@ http {
 }
 CONF
 
-stop_nginx() {
-    [ -s "$WORK/nginx/nginx.pid" ] || return 0
-    local pid
-    pid=$(cat "$WORK/nginx/nginx.pid")
-    kill -QUIT "$pid" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null
-}
-STOPPERS=stop_nginx
+stop_test_nginx() { stop_nginx "$WORK/nginx"; }
+STOPPERS=stop_test_nginx
 
 reqprof -q -i 100 -- "$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 ok $? "nginx starts under reqprof"
@@ -185,7 +175,7 @@ if command -v wrk >/dev/null; then
     [ -n "$wrk_sent" ] && [ "$wrk_sent" -gt 0 ]
     ok $? "wrk ran: $wrk_sent requests"
 fi
-stop_nginx
+stop_test_nginx
 report --pid "$master"
 is "$(rq '[.processes[].state] | unique | join(",")')" exited "nginx quit: all three rings say exited"
 is "$(rq '.requests.begun == .requests.ended')" true "every request ended by the time nginx quit"

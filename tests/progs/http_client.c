@@ -38,6 +38,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "send_all.h"
 
 #define MAX_CONNS 64
 #define MAX_REQS  32
@@ -91,20 +92,6 @@ static int dial(void)
         exit(1);
     }
     return fd;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
 }
 
 /* The text of one request; *head_len says where its head ends. The body

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include "send_all.h"
 
 static unsigned echo_port;
 
@@ -37,20 +38,6 @@ static int listen_on(unsigned port, unsigned *bound)
     }
     *bound = ntohs(a.sin_port);
     return fd;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
 }
 
 /* Each of the response's writes as one call: writev() for head and body,
