@@ -125,28 +125,6 @@ static void header_name_char(struct rp_http_parser *p, char c)
         p->pos++;
 }
 
-/* A whole header name in buf, up to its colon: classified at once and
- * the state set for its value. Returns the bytes taken (name and colon),
- * 0 when the name is not whole in buf (the byte-wise path takes it). */
-static size_t header_name_whole(struct rp_http_parser *p, const char *buf, size_t n)
-{
-    const char *colon = memchr(buf, ':', n);
-    if (!colon || memchr(buf, '\n', (size_t)(colon - buf)))
-        return 0;
-    size_t len = (size_t)(colon - buf);
-    p->match = 0;
-    for (unsigned k = 0; k < 2; k++)
-        if (len == interesting_len[k] && strncasecmp(buf, interesting[k], len) == 0)
-            p->match = (uint8_t)(1u << k);
-    if (p->match == H_CONTENT_LENGTH)
-        p->length = 0; /* the last Content-Length counts */
-    p->pos = 0;
-    p->state = S_HDR_VALUE;
-    return len + 1;
-}
-
-/* A value byte of the header p->match names (after the name was matched,
- * .match holds exactly one H_ bit, or 0 for a header we skip). */
 static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
 {
     if (p->match == H_CONTENT_LENGTH) {
@@ -166,6 +144,35 @@ static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
         }
     }
     return RP_HTTP_NONE;
+}
+
+/* A whole header line in buf, up to its LF: classified by its name's
+ * length and letters at once, and only the value of one of our two
+ * headers looked at byte by byte. Returns the bytes taken, 0 when the
+ * line is not whole in buf or has no colon (the byte-wise path takes it,
+ * and finds what is wrong). */
+static size_t header_line_whole(struct rp_http_parser *p, const char *buf, size_t n)
+{
+    const char *lf = memchr(buf, '\n', n);
+    if (!lf)
+        return 0;
+    const char *colon = memchr(buf, ':', (size_t)(lf - buf));
+    if (!colon)
+        return 0;
+    size_t len = (size_t)(colon - buf);
+    p->match = 0;
+    for (unsigned k = 0; k < 2; k++)
+        if (len == interesting_len[k] && strncasecmp(buf, interesting[k], len) == 0)
+            p->match = (uint8_t)(1u << k);
+    if (p->match) {
+        if (p->match == H_CONTENT_LENGTH)
+            p->length = 0; /* the last Content-Length counts */
+        p->pos = 0;
+        for (const char *v = colon + 1; v < lf; v++)
+            if (header_value_char(p, *v) == RP_HTTP_BAD)
+                return (size_t)(lf - buf) + 1;
+    }
+    return (size_t)(lf - buf) + 1;
 }
 
 static int hex_value(char c)
@@ -422,7 +429,17 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
     size_t i = 0;
     *ev = RP_HTTP_NONE;
     while (i < n) {
-        if (skips_line(p)) {
+        if (p->state == S_HDR_START && buf[i] != '\r' && buf[i] != '\n') {
+            size_t used = header_line_whole(p, buf + i, n - i);
+            if (used) {
+                if (p->state == S_BAD) {
+                    *ev = RP_HTTP_BAD;
+                    return n;
+                }
+                i += used;
+                continue;
+            }
+        } else if (skips_line(p)) {
             i += to_lf(buf + i, n - i);
             if (i == n)
                 break;
@@ -430,12 +447,6 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
             size_t used = start_line_whole(p, buf + i, n - i, ev);
             if (used)
                 return i + used;
-        } else if (p->state == S_HDR_START && buf[i] != '\r' && buf[i] != '\n') {
-            size_t used = header_name_whole(p, buf + i, n - i);
-            if (used) {
-                i += used;
-                continue;
-            }
         } else if (p->state == S_HDR_SKIP) {
             size_t k = to_lf(buf + i, n - i);
             if (!p->pos && memchr(buf + i, ':', k))

@@ -49,6 +49,7 @@ struct rp_req {
     uint64_t allocs, frees, bytes_alloc, bytes_freed, foreign_frees, foreign_bytes;
     uint64_t own_bytes, own_blocks, peak_bytes;
     uint64_t touched[(RP_NCLASSES + 63) / 64]; /* classes with class_allocs > 0 */
+    /* begin clears all above; the end of the previous request cleared class_allocs and owned */
     uint32_t class_allocs[RP_NCLASSES];
     char     route[RP_ROUTE_LEN];
     struct rp_req *next;      /* HTTP: the request pipelined after it, or NULL */
