@@ -4,8 +4,8 @@
  * Locking: one spin lock guards the pool, the route index, records,
  * route aggregates and marks; it is taken at a request's begin and end
  * and never on the hot path. A thread that would take it twice (a
- * signal handler that interrupted an end and ends a request of its own)
- * drops its record instead and counts it in req_lost.
+ * signal handler that interrupted reqprof's own work on that thread)
+ * leaves its request open, to be ended and recorded later.
  *
  * The ring's record and route writes use the seqlock protocol of
  * ring_format.h: seq odd, release fence, the fields, seq even (release).
@@ -24,9 +24,8 @@
 #define SLAB_OBJS 32
 #define MAX_SLABS 4096
 
-
-/* On a line of its own: every socket call reads rp_http_on, which would
- * otherwise share it. */
+/* On a line of its own (so is rp_http_on, which every socket call reads):
+ * every request's begin and end writes it. */
 static int lock_word __attribute__((aligned(64)));
 static int fork_took_lock;
 static __thread int lock_held __attribute__((tls_model("initial-exec")));
