@@ -226,12 +226,15 @@ static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t
             return 0;
         const char *cut = memchr(buf + target, '?', i - target), *frag = memchr(buf + target, '#', i - target);
         size_t path = (size_t)((frag && (!cut || frag < cut) ? frag : cut ? cut : buf + i) - (buf + target));
-        for (size_t k = 0; k < method; k++)
-            append_start(p, buf[k]);
+        /* method (at most METHOD_MAX), a space and the path, cut to fit */
+        if (path > RP_ROUTE_LEN - 2 - method)
+            path = RP_ROUTE_LEN - 2 - method;
+        memcpy(p->start, buf, method);
+        p->start[method] = ' ';
+        memcpy(p->start + method + 1, buf + target, path);
+        p->start_len = (uint16_t)(method + 1 + path);
+        p->start[p->start_len] = '\0';
         p->method_len = (uint8_t)method;
-        append_start(p, ' ');
-        for (size_t k = 0; k < path; k++)
-            append_start(p, buf[target + k]);
     }
     p->state = S_HDR_START;
     *ev = RP_HTTP_START_LINE;
