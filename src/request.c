@@ -526,9 +526,10 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
     if (ended && owners_dirty(q)) {
         rp_owners_clear(&q->owned);
         q->flags = 0;
-        lock(1);
-        give_back(q);
-        unlock();
+        if (lock(1)) {     /* else the object is left out of the pool, never misused */
+            give_back(q);
+            unlock();
+        }
     }
     errno = saved_errno;
 }
