@@ -116,14 +116,14 @@ void rp_settings_load(struct rp_settings *s, rp_getenv_fn get)
     }
     rp_append(s->dir, sizeof s->dir, v && *v ? v : RP_DEFAULT_DIR);
 
-    s->interval_ms = (uint32_t)number_setting(get, "REQPROF_INTERVAL_MS", 0, 3600000,
+    s->interval_ms = (uint32_t)number_setting(get, "REQPROF_INTERVAL_MS", 0, RP_INTERVAL_MS_MAX,
         RP_DEFAULT_INTERVAL_MS, "a number of milliseconds from 0 to 3600000", rp_parse_uint);
-    s->ring_size = number_setting(get, "REQPROF_RING_SIZE", 64 << 10, (uint64_t)1 << 30,
+    s->ring_size = number_setting(get, "REQPROF_RING_SIZE", RP_RING_SIZE_MIN, RP_RING_SIZE_MAX,
         RP_DEFAULT_RING_SIZE, "a size from 64K to 1G (bytes, or with a K, M or G suffix)", rp_parse_size);
-    s->threads = (uint32_t)number_setting(get, "REQPROF_THREADS", 1, 4096,
+    s->threads = (uint32_t)number_setting(get, "REQPROF_THREADS", 1, RP_THREADS_MAX,
         RP_DEFAULT_THREADS, "a number of threads from 1 to 4096", rp_parse_uint);
-    s->routes = (uint32_t)number_setting(get, "REQPROF_ROUTES", 2, 65536,
+    s->routes = (uint32_t)number_setting(get, "REQPROF_ROUTES", RP_ROUTES_MIN, RP_ROUTES_MAX,
         RP_DEFAULT_ROUTES, "a number of routes from 2 to 65536", rp_parse_uint);
-    s->records = (uint32_t)number_setting(get, "REQPROF_RECORDS", 1, 1 << 20,
+    s->records = (uint32_t)number_setting(get, "REQPROF_RECORDS", 1, RP_RECORDS_MAX,
         RP_DEFAULT_RECORDS, "a number of records from 1 to 1048576", rp_parse_uint);
 }

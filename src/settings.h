@@ -27,6 +27,15 @@
 #define RP_DEFAULT_ROUTES       256
 #define RP_DEFAULT_RECORDS      4096
 
+/* The ranges the library accepts; the launcher refuses the same. */
+#define RP_INTERVAL_MS_MAX      3600000
+#define RP_RING_SIZE_MIN        (64u << 10)
+#define RP_RING_SIZE_MAX        ((uint64_t)1 << 30)
+#define RP_THREADS_MAX          4096
+#define RP_ROUTES_MIN           2
+#define RP_ROUTES_MAX           65536
+#define RP_RECORDS_MAX          (1u << 20)
+
 struct rp_settings {
     int      enabled;
     char     dir[RP_PATH_LEN];

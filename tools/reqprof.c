@@ -180,23 +180,23 @@ int main(int argc, char **argv)
             setenv("REQPROF_DIR", optarg, 1);
             break;
         case 'i':
-            set_checked("REQPROF_INTERVAL_MS", optarg, 0, 3600000, rp_parse_uint,
+            set_checked("REQPROF_INTERVAL_MS", optarg, 0, RP_INTERVAL_MS_MAX, rp_parse_uint,
                         "an interval in milliseconds from 0 to 3600000");
             break;
         case 's':
-            set_checked("REQPROF_RING_SIZE", optarg, 64 << 10, (uint64_t)1 << 30, rp_parse_size,
+            set_checked("REQPROF_RING_SIZE", optarg, RP_RING_SIZE_MIN, RP_RING_SIZE_MAX, rp_parse_size,
                         "a ring size from 64K to 1G");
             break;
         case 't':
-            set_checked("REQPROF_THREADS", optarg, 1, 4096, rp_parse_uint,
+            set_checked("REQPROF_THREADS", optarg, 1, RP_THREADS_MAX, rp_parse_uint,
                         "a number of threads from 1 to 4096");
             break;
         case 'r':
-            set_checked("REQPROF_ROUTES", optarg, 2, 65536, rp_parse_uint,
+            set_checked("REQPROF_ROUTES", optarg, RP_ROUTES_MIN, RP_ROUTES_MAX, rp_parse_uint,
                         "a number of routes from 2 to 65536");
             break;
         case 'n':
-            set_checked("REQPROF_RECORDS", optarg, 1, 1 << 20, rp_parse_uint,
+            set_checked("REQPROF_RECORDS", optarg, 1, RP_RECORDS_MAX, rp_parse_uint,
                         "a number of records from 1 to 1048576");
             break;
         case 'M':
