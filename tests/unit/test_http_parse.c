@@ -157,7 +157,14 @@ int main(void)
     check(rq, "GET /a\r\n", 0, "B X", "HTTP/0.9 is not followed");
     check(rq, "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, "B L(POST /) X",
           "a Content-Length that overflows");
-    check(rq, "GET / HTTP/1.1\r\nno colon here\r\n\r\n", 0, "B L(GET /) X", "a header line without a colon");
+    check(rq, "GET / HTTP/1.1\r\nno colon here\r\ncontent-lengthy\r\n\r\n", 0, "B L(GET /) D",
+          "header lines without a colon are passed over (the server answers them)");
+    check(rq, "POST /f HTTP/1.1\r\nCx: a very long:value\r\nContent-Lengthy: 9\r\nTransfer-Encodings: chunked\r\n"
+              "Content-Type: text/plain\r\nTE: chunked\r\nContent-Length: 2\r\n\r\nokGET /g HTTP/1.1\r\n\r\n", 0,
+          "B L(POST /f) D B L(GET /g) D", "only Content-Length and Transfer-Encoding themselves frame a body");
+    check(rq, "GET /q?a=b?c#d HTTP/1.1\r\n\r\nGET /h#x?y HTTP/1.1\r\n\r\n", 0, "B L(GET /q) D B L(GET /h) D",
+          "the path ends at the first ? or #");
+    check(rq, "GET /a\tb HTTP/1.1\r\n\r\n", 0, "B X", "a control character in the target is not HTTP");
 
     char longreq[600];
     snprintf(longreq, sizeof longreq, "GET /%0300d HTTP/1.1\r\n\r\n", 7);
@@ -182,6 +189,12 @@ int main(void)
           "a body delimited by the close never completes");
     check(rs, "HTTP/1.1 101 Switching Protocols\r\n\r\n\x81\x05hello", 0, "B L(101) D X",
           "after 101 the connection is not HTTP");
+    check(rs, "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 23 Nov 2026 20:31:02 GMT\r\n"
+              "Content-Type: application/octet-stream\r\nContent-Length: 4\r\n"
+              "Last-Modified: Mon, 23 Nov 2026 20:03:11 GMT\r\nConnection: keep-alive\r\n"
+              "ETag: \"6563b0af-1000\"\r\nAccept-Ranges: bytes\r\n\r\nbody"
+              "HTTP/1.1 304 Not Modified\r\nServer: nginx\r\n\r\n", 0,
+          "B L(200) D B L(304) D", "the heads nginx writes");
     check(rs, "<html>", 0, "B X", "a response that is not HTTP");
     skip_check();
     return done_testing();
