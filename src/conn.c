@@ -111,10 +111,9 @@ static struct rp_req *head(struct conn *c)
     return NULL;
 }
 
-/* Tells an answered head which request is pipelined after it. */
-static void link_successor(struct conn *c)
+/* Tells an answered head q which request is pipelined after it. */
+static void link_successor(struct conn *c, struct rp_req *q)
 {
-    struct rp_req *q = head(c);
     if (!q || !c->head_done || c->qlen < 2)
         return;
     const struct queued *n = &c->queue[(c->qhead + 1) % QUEUE_MAX];
@@ -138,12 +137,6 @@ static void end_all(struct conn *c, enum rp_req_end why)
 {
     while (c->qlen)
         pop(c, why);
-}
-
-/* The thread now serves c: charge its request, or none. */
-static void serve(struct conn *c)
-{
-    rp_req_switch(head(c));
 }
 
 static struct rp_req *current(void)
@@ -224,7 +217,8 @@ static void request_line(struct conn *c, int fd)
     c->queue[(c->qhead + c->qlen) % QUEUE_MAX] = (struct queued){ q, q->id };
     c->qlen++;
     c->seen_request = 1;
-    link_successor(c);
+    if (c->qlen > 1)
+        link_successor(c, head(c));
 }
 
 static void feed_in(struct conn *c, int fd, const char *p, size_t n)
@@ -244,9 +238,10 @@ static void feed_in(struct conn *c, int fd, const char *p, size_t n)
     }
 }
 
-static void response_event(struct conn *c, enum rp_http_event ev)
+/* An event of the responses on c, whose head request is q; returns the
+ * head request after it. */
+static struct rp_req *response_event(struct conn *c, struct rp_req *q, enum rp_http_event ev)
 {
-    struct rp_req *q = head(c);
     switch (ev) {
     case RP_HTTP_BEGIN:
         if (c->head_done) {       /* the next pipelined request's response */
@@ -264,15 +259,17 @@ static void response_event(struct conn *c, enum rp_http_event ev)
             break;
         c->head_done = 1;
         q->answered = 1;
-        link_successor(c);
+        link_successor(c, q);
         break;
     default:
         break;
     }
+    return q;
 }
 
-/* Response bytes: seen (p), or only counted (sendfile: p is NULL). */
-static void feed_out(struct conn *c, const char *p, size_t n)
+/* Response bytes for the head request q: seen (p), or only counted
+ * (sendfile: p is NULL). Returns the head request after them. */
+static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const char *p, size_t n)
 {
     c->head_wrote = 1;
     while (n && !c->out_bad) {
@@ -280,52 +277,53 @@ static void feed_out(struct conn *c, const char *p, size_t n)
         size_t used = p ? rp_http_feed(&c->out, p, n, &ev) : rp_http_skip(&c->out, n, &ev);
         if (ev == RP_HTTP_BAD) {
             c->out_bad = 1;
-            return;
+            break;
         }
         if (p)
             p += used;
         n -= used;
-        response_event(c, ev);
+        if (ev != RP_HTTP_NONE)
+            q = response_event(c, q, ev);
     }
+    return q;
 }
 
-/* The first n bytes of iov, in order, to the parser of one direction. */
-static void feed_iov(struct conn *c, int fd, const struct iovec *iov, int iovcnt, size_t n, int out)
-{
-    for (int i = 0; i < iovcnt && n; i++) {
-        size_t len = iov[i].iov_len < n ? iov[i].iov_len : n;
-        if (out)
-            feed_out(c, iov[i].iov_base, len);
-        else
-            feed_in(c, fd, iov[i].iov_base, len);
-        n -= len;
-    }
-}
-
-/* A read (out = 0) or write (out = 1) of n bytes from iov on fd. */
-static void transferred(int fd, const struct iovec *iov, int iovcnt, ssize_t n, int out)
+void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
         return;
     if (c->kind == K_UPSTREAM) {
-        upstream_used(c, out);
+        upstream_used(c, 0);
         return;
     }
-    /* requests in flight on an ignored connection still get their responses */
-    if (n > 0 && (out ? head(c) != NULL : c->kind == K_HTTP))
-        feed_iov(c, fd, iov, iovcnt, (size_t)n, out);
-    serve(c);
+    size_t left = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < iovcnt && left; i++) {
+        size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
+        feed_in(c, fd, iov[i].iov_base, len);
+        left -= len;
+    }
+    rp_req_switch(head(c));
 }
 
-void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
-{
-    transferred(fd, iov, iovcnt, n, 0);
-}
-
+/* Requests in flight on an ignored connection still get their responses. */
 void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
-    transferred(fd, iov, iovcnt, n, 1);
+    struct conn *c = lookup(fd);
+    if (!c || c->kind == K_NONE)
+        return;
+    if (c->kind == K_UPSTREAM) {
+        upstream_used(c, 1);
+        return;
+    }
+    struct rp_req *q = head(c);
+    size_t left = n > 0 && q ? (size_t)n : 0;
+    for (int i = 0; i < iovcnt && left; i++) {
+        size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
+        q = feed_out(c, q, iov[i].iov_base, len);
+        left -= len;
+    }
+    rp_req_switch(q);
 }
 
 void rp_conn_sent_file(int fd, ssize_t n)
@@ -333,9 +331,10 @@ void rp_conn_sent_file(int fd, ssize_t n)
     struct conn *c = lookup(fd);
     if (!c || c->kind != K_HTTP)
         return;
-    if (n > 0 && head(c))
-        feed_out(c, NULL, (size_t)n);
-    serve(c);
+    struct rp_req *q = head(c);
+    if (n > 0 && q)
+        q = feed_out(c, q, NULL, (size_t)n);
+    rp_req_switch(q);
 }
 
 /* An answered request whose connection the thread closes ends at the

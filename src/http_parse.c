@@ -152,16 +152,15 @@ static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
     return RP_HTTP_NONE;
 }
 
-/* Whether the header line at buf[0..n) (not blank) may be Content-Length
- * or Transfer-Encoding, or cannot be told yet. A name ends at the first
- * colon, so a name of 14 letters has its first colon at 14: a line whose
- * byte 14 is not a colon is not Content-Length. */
-static int may_be_ours(const char *buf, size_t n)
-{
-    char c = lower(buf[0]);
-    size_t at = c == 'c' ? interesting_len[0] : c == 't' ? interesting_len[1] : 0;
-    return at && (at >= n || buf[at] == ':');
-}
+/* What the first byte of a header line says: BLANK, the line ends the
+ * head; a length, the line may be Content-Length (14) or
+ * Transfer-Encoding (17), whose name's first colon is that far in; 0, it
+ * is neither. A name ends at its first colon, so a line whose byte 14 is
+ * not a colon is not Content-Length. */
+enum { BLANK = 255 };
+static const uint8_t line_start[256] = {
+    ['\r'] = BLANK, ['\n'] = BLANK, ['c'] = 14, ['C'] = 14, ['t'] = 17, ['T'] = 17,
+};
 
 /* Whole header lines at the start of buf that are none of ours, each
  * passed over with one memchr: stops at the first that is blank, may be
@@ -171,7 +170,10 @@ static int may_be_ours(const char *buf, size_t n)
 static size_t skip_headers(const char *buf, size_t n)
 {
     size_t at = 0;
-    while (at < n && buf[at] != '\r' && buf[at] != '\n' && !may_be_ours(buf + at, n - at)) {
+    while (at < n) {
+        unsigned k = line_start[(unsigned char)buf[at]];
+        if (k && (k == BLANK || at + k >= n || buf[at + k] == ':'))
+            break;
         const char *lf = memchr(buf + at, '\n', n - at);
         if (!lf)
             break;
@@ -214,9 +216,17 @@ static int hex_value(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Bytes of a request line: T_METHOD may be in a method; T_END ends a
+ * target (controls, space, DEL); T_CUT ends its path (query, fragment). */
+enum { T_METHOD = 1, T_END = 2, T_CUT = 4 };
+static const uint8_t request_byte[256] = {
+    [0 ... ' '] = T_END, [0x7f] = T_END, ['?'] = T_CUT, ['#'] = T_CUT,
+    ['A' ... 'Z'] = T_METHOD, ['-'] = T_METHOD, ['_'] = T_METHOD,
+};
+
 static int method_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    return request_byte[(unsigned char)c] & T_METHOD;
 }
 
 /* A whole start line in buf, up to its LF: parsed with a few scans
@@ -249,15 +259,17 @@ static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t
             i++;
         if (i == 0 || i == len || buf[i] != ' ')
             return 0;
-        size_t method = i++, target = i, path_end = 0;
-        /* buf[len] is the LF, which ends the loop if nothing before does */
-        for (unsigned char c; (c = (unsigned char)buf[i]) > ' ' && c != 0x7f; i++)
-            if ((c == '?' || c == '#') && !path_end)
-                path_end = i;
+        size_t method = i++, target = i, path_end;
+        /* buf[len] is the LF, which ends these loops if nothing before does */
+        while (!(request_byte[(unsigned char)buf[i]] & (T_END | T_CUT)))
+            i++;
+        path_end = i;
+        while (!(request_byte[(unsigned char)buf[i]] & T_END))
+            i++;
         if (i == target || i == len || buf[i] != ' ' || len - i - 1 < sizeof http1 - 1
             || memcmp(buf + i + 1, http1, sizeof http1 - 1) != 0)
             return 0;
-        size_t path = (path_end ? path_end : i) - target;
+        size_t path = path_end - target;
         /* method (at most METHOD_MAX), a space and the path, cut to fit */
         if (path > RP_ROUTE_LEN - 2 - method)
             path = RP_ROUTE_LEN - 2 - method;
@@ -439,54 +451,14 @@ static size_t to_lf(const char *buf, size_t n)
     return lf ? (size_t)(lf - buf) : n;
 }
 
-/* Whether the state only waits for the end of its line. */
-static int skips_line(const struct rp_http_parser *p)
-{
-    switch (p->state) {
-    case S_LINE_REST:
-    case S_HDR_SKIP:
-    case S_CHUNK_EXT:
-    case S_TRAILER_LINE:
-        return 1;
-    case S_HDR_VALUE:
-        return p->match == 0;
-    default:
-        return 0;
-    }
-}
-
+/* One dispatch per turn of the loop: each state takes what it can in
+ * bulk (a whole start line, whole header lines, body bytes, the rest of a
+ * line), else one byte through step(). */
 size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
-    size_t i = 0;
+    size_t i = 0, used;
     *ev = RP_HTTP_NONE;
     while (i < n) {
-        if (p->state == S_HDR_START && (buf[i] == '\n' || (buf[i] == '\r' && i + 1 < n && buf[i + 1] == '\n'))) {
-            i += buf[i] == '\r' ? 2 : 1;
-            if ((*ev = head_end(p)) != RP_HTTP_NONE)
-                return i;
-            continue;
-        }
-        if (p->state == S_HDR_START && buf[i] != '\r' && buf[i] != '\n') {
-            size_t used = skip_headers(buf + i, n - i);
-            if (!used)
-                used = header_line_whole(p, buf + i, n - i);
-            if (used) {
-                if (p->state == S_BAD) {
-                    *ev = RP_HTTP_BAD;
-                    return n;
-                }
-                i += used;
-                continue;
-            }
-        } else if (skips_line(p)) {
-            i += to_lf(buf + i, n - i);
-            if (i == n)
-                break;
-        } else if ((p->state == S_METHOD && p->start_len == 0) || (p->state == S_STATUS_PROTO && p->pos == 0)) {
-            size_t used = start_line_whole(p, buf + i, n - i, ev);
-            if (used)
-                return i + used;
-        }
         switch (p->state) {
         case S_BAD:
             *ev = RP_HTTP_BAD;
@@ -501,9 +473,41 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
             start_message(p);
             *ev = RP_HTTP_BEGIN;
             return i;
+        case S_METHOD:
+        case S_STATUS_PROTO:        /* at the line's start, nothing of it is kept yet */
+            if (p->start_len == 0 && p->pos == 0 && (used = start_line_whole(p, buf + i, n - i, ev)))
+                return i + used;
+            *ev = step(p, buf[i++]);
+            break;
+        case S_HDR_START:
+            if (buf[i] == '\n' || (buf[i] == '\r' && i + 1 < n && buf[i + 1] == '\n')) {
+                i += buf[i] == '\r' ? 2 : 1;
+                *ev = head_end(p);
+            } else if (buf[i] != '\r' && ((used = skip_headers(buf + i, n - i))
+                                          || (used = header_line_whole(p, buf + i, n - i)))) {
+                i += used;   /* a Content-Length that overflows left S_BAD */
+            } else {
+                *ev = step(p, buf[i++]);
+            }
+            break;
         case S_BODY:
         case S_CHUNK_DATA:
             i += take_body(p, n - i, ev);
+            break;
+        case S_HDR_VALUE:
+            if (p->match != 0) {
+                *ev = step(p, buf[i++]);
+                break;
+            }
+            __attribute__((fallthrough)); /* a value nobody reads */
+        case S_LINE_REST:
+        case S_HDR_SKIP:
+        case S_CHUNK_EXT:
+        case S_TRAILER_LINE:        /* to the LF, which step() then takes */
+            i += to_lf(buf + i, n - i);
+            if (i == n)
+                return i;
+            *ev = step(p, buf[i++]);
             break;
         default:
             *ev = step(p, buf[i++]);

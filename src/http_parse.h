@@ -7,7 +7,8 @@
  * few dozen bytes of state, and it never looks at a body byte but to
  * count it (chunk sizes excepted). Anything that is not HTTP/1.x framing
  * stops it for good (RP_HTTP_BAD): a connection we misread must not make
- * up requests.
+ * up requests. Start lines, which make requests, are checked strictly;
+ * header lines are only framed (one without a colon is passed over).
  */
 #ifndef REQPROF_HTTP_PARSE_H
 #define REQPROF_HTTP_PARSE_H

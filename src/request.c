@@ -37,6 +37,16 @@ static struct rp_req *free_list;
 static uint64_t next_id = 1;
 
 static uint32_t *route_index;      /* slot numbers of the ring's routes; 0 = empty */
+
+/* The route of this thread's previous request: a server answers the same
+ * few routes over and over, and comparing a name costs less than hashing
+ * it. Routes are never taken out of a ring; a fork()ed child has a new
+ * one, and a new routes_epoch. */
+static uint32_t routes_epoch = 1;
+static __thread struct {
+    uint32_t epoch, slot;
+    char name[RP_ROUTE_LEN];
+} last_route __attribute__((tls_model("initial-exec")));
 static size_t route_index_mask;
 
 /* ---- the hot path's part -------------------------------------------------- */
@@ -140,6 +150,13 @@ static __thread int serves_http __attribute__((tls_model("initial-exec")));
 
 void rp_req_switch(struct rp_req *to)
 {
+    if (to && to == gap.from && to->id == gap.from_id) {
+        /* another socket call for the request it serves (to is open): as
+         * below, with nothing to move and nothing ended */
+        rp_self.req = to;
+        gap.n = 0;
+        return;
+    }
     struct rp_req *from = gap.from;
     uint64_t from_id = gap.from_id;
     int from_open = from == &rp_limbo || rp_req_is(from, from_id);
@@ -511,7 +528,15 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
         if (r) {
             if (!q->route[0])
                 rp_req_set_route(q, "(untagged)", 10);
-            uint32_t slot = route_slot(r, q->route);
+            uint32_t slot = last_route.slot;
+            if (last_route.epoch != routes_epoch || strcmp(last_route.name, q->route) != 0) {
+                slot = route_slot(r, q->route);
+                if (slot != RP_ROUTE_OTHER) {
+                    last_route.epoch = routes_epoch;
+                    last_route.slot = slot;
+                    memcpy(last_route.name, q->route, sizeof last_route.name);
+                }
+            }
             uint64_t duration = end_ns > q->start_ns ? end_ns - q->start_ns : 0;
             write_record(r, q, slot, why, end_ns);
             add_to_route(r, slot, q, duration);
@@ -608,6 +633,7 @@ void rp_requests_after_fork_child(void)
         }
     if (route_index)
         memset(route_index, 0, (route_index_mask + 1) * sizeof *route_index);
+    routes_epoch++;
     rp_self.req = NULL;
     gap.from = NULL;
     gap.n = 0;
