@@ -197,13 +197,15 @@ static size_t header_line_whole(struct rp_http_parser *p, const char *buf, size_
     for (unsigned k = 0; k < 2; k++)
         if (len == interesting_len[k] && strncasecmp(buf, interesting[k], len) == 0)
             p->match = (uint8_t)(1u << k);
-    if (p->match) {
-        if (p->match == H_CONTENT_LENGTH)
-            p->length = 0; /* the last Content-Length counts */
+    if (p->match == H_CONTENT_LENGTH) {
+        p->length = 0; /* the last Content-Length counts */
+        for (const char *v = colon + 1; v < lf; v++)
+            if (*v >= '0' && *v <= '9' && header_value_char(p, *v) == RP_HTTP_BAD)
+                break;
+    } else if (p->match) {
         p->pos = 0;
         for (const char *v = colon + 1; v < lf; v++)
-            if (header_value_char(p, *v) == RP_HTTP_BAD)
-                return (size_t)(lf - buf) + 1;
+            header_value_char(p, *v);
     }
     return (size_t)(lf - buf) + 1;
 }
