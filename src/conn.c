@@ -288,15 +288,26 @@ static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const char *p, 
     return q;
 }
 
-void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+/* The accepted connection on fd that a read or write (writing) concerns,
+ * or NULL: for a descriptor that is not followed, and for an upstream,
+ * whose use is dealt with here. */
+static struct conn *client(int fd, int writing)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
-        return;
+        return NULL;
     if (c->kind == K_UPSTREAM) {
-        upstream_used(c, 0);
-        return;
+        upstream_used(c, writing);
+        return NULL;
     }
+    return c;
+}
+
+void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+{
+    struct conn *c = client(fd, 0);
+    if (!c)
+        return;
     size_t left = n > 0 ? (size_t)n : 0;
     for (int i = 0; i < iovcnt && left; i++) {
         size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
@@ -309,13 +320,9 @@ void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 /* Requests in flight on an ignored connection still get their responses. */
 void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
-    struct conn *c = lookup(fd);
-    if (!c || c->kind == K_NONE)
+    struct conn *c = client(fd, 1);
+    if (!c)
         return;
-    if (c->kind == K_UPSTREAM) {
-        upstream_used(c, 1);
-        return;
-    }
     struct rp_req *q = head(c);
     size_t left = n > 0 && q ? (size_t)n : 0;
     for (int i = 0; i < iovcnt && left; i++) {
