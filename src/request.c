@@ -37,6 +37,7 @@ static struct rp_req *free_list;
 static uint64_t next_id = 1;
 
 static uint32_t *route_index;      /* slot numbers of the ring's routes; 0 = empty */
+static size_t route_index_mask;
 
 /* The route of this thread's previous request: a server answers the same
  * few routes over and over, and comparing a name costs less than hashing
@@ -47,7 +48,6 @@ static __thread struct {
     uint32_t epoch, slot;
     char name[RP_ROUTE_LEN];
 } last_route __attribute__((tls_model("initial-exec")));
-static size_t route_index_mask;
 
 /* ---- the hot path's part -------------------------------------------------- */
 
@@ -150,9 +150,9 @@ static __thread int serves_http __attribute__((tls_model("initial-exec")));
 
 void rp_req_switch(struct rp_req *to)
 {
-    if (to && to == gap.from && to->id == gap.from_id) {
-        /* another socket call for the request it serves (to is open): as
-         * below, with nothing to move and nothing ended */
+    if (to == gap.from && rp_req_is(to, gap.from_id)) {
+        /* another socket call for the request it serves: as below, with
+         * nothing to move and nothing ended */
         rp_self.req = to;
         gap.n = 0;
         return;
