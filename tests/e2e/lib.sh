@@ -78,6 +78,40 @@ stop_nginx() {
     kill -9 "$pid" 2>/dev/null
 }
 
+# nginx_conf_head DIR CONNECTIONS: the start of an nginx.conf for a test
+# nginx kept in DIR (2 workers, run as nobody when we are root), up to the
+# temp paths inside "http {": the caller adds its directives, its servers
+# and the closing brace.
+nginx_conf_head() {
+    local user=
+    [ "$(id -u)" = 0 ] && user="user nobody nogroup;"
+    cat <<CONF
+$user
+worker_processes 2;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections $2; }
+http {
+    access_log off;
+    client_body_temp_path $1/body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
+CONF
+}
+
+# start_nginx DIR: nginx with DIR/nginx.conf under reqprof (samples every
+# 100 ms); returns reqprof's status once nginx has written its pid file,
+# and sets master to the master's pid
+start_nginx() {
+    reqprof -q -i 100 -- "$NGINX" -e "$1/error.log" -p "$1" -c "$1/nginx.conf"
+    local status=$?
+    for _ in $(seq 50); do [ -s "$1/nginx.pid" ] && break; sleep 0.1; done
+    master=$(cat "$1/nginx.pid" 2>/dev/null)
+    return $status
+}
+
 # class_of SIZE: the jq filter for the class holding usable size SIZE
 class_of() {
     echo "[.classes[] | select(.upper >= $1)][0]"

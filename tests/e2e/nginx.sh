@@ -9,35 +9,20 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 command -v curl >/dev/null || skip_all "curl is not installed"
 
 port=$(free_port)
-user=
-[ "$(id -u)" = 0 ] && user="user nobody nogroup;"
 mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-$user
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
+{ nginx_conf_head "$WORK/nginx" 64; cat <<CONF
     server {
         listen 127.0.0.1:$port;
         location /hello { return 200 "hello\n"; }
     }
 }
 CONF
+} >"$WORK/nginx/nginx.conf"
 
 trap 'stop_nginx "$WORK/nginx"; rm -rf "$WORK"' EXIT
 
-reqprof -q -i 100 -- "$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+start_nginx "$WORK/nginx"
 ok $? "nginx starts under reqprof"
-for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
-master=$(cat "$WORK/nginx/nginx.pid")
 served=0
 for _ in $(seq 200); do
     [ "$(curl -s --max-time 5 "http://127.0.0.1:$port/hello")" = hello ] && served=$((served + 1))

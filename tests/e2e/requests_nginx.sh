@@ -29,28 +29,14 @@ curl_version=$(curl --version | sed -n '1s/^curl \([0-9.]*\).*/\1/p')
 port=$(free_port)
 port2=$(free_port)
 [ "$port" != "$port2" ] || port2=$((port + 1))
-user=
-[ "$(id -u)" = 0 ] && user="user nobody nogroup;"
 chmod 711 "$WORK" # the workers may run as nobody: the static file must be reachable
 mkdir -p "$WORK/nginx" "$WORK/www/static"
 head -c 20000 /dev/zero | tr '\0' 's' >"$WORK/www/static/file.txt"
 chmod -R a+rX "$WORK/www"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-$user
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
+{ nginx_conf_head "$WORK/nginx" 256; cat <<CONF
     sendfile on;
     keepalive_timeout 30;
     keepalive_requests 10000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
     server {
         listen 127.0.0.1:$port;
         add_header X-Worker \$pid always;
@@ -66,14 +52,13 @@ http {
     }
 }
 CONF
+} >"$WORK/nginx/nginx.conf"
 
 stop_test_nginx() { stop_nginx "$WORK/nginx"; }
 STOPPERS=stop_test_nginx
 
-reqprof -q -i 100 -- "$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+start_nginx "$WORK/nginx"
 ok $? "nginx starts under reqprof"
-for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
-master=$(cat "$WORK/nginx/nginx.pid")
 
 # fetch ROUTE URL...: one curl, so one keep-alive connection for all its
 # URLs; each response adds "ROUTE STATUS CONNECTS WORKER UPSTREAM_WORKER"
