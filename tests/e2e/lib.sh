@@ -57,11 +57,19 @@ jqr() { # jqr FILTER FILE...: one value from the JSON report of the files
     reqprof-report --json "${@:2}" | jq -r "$1"
 }
 
-# free_port: a port on 127.0.0.1 nobody listens on
+# free_port: a port on 127.0.0.1 nobody listens on, below Linux's
+# ephemeral range (32768-60999): a port in that range can be free of
+# listeners and still be taken, as the local port of some client's
+# connection, when nginx binds it (a CI run failed so, tests running
+# side by side)
 free_port() {
-    for port in $(seq $((20000 + ($$ + RANDOM) % 20000)) 45000); do
+    local port
+    for _ in $(seq 200); do
+        port=$((20000 + RANDOM % 12000))
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
+    echo "no free TCP port found on 127.0.0.1" >&2
+    return 1
 }
 
 # stop_nginx DIR: nginx -s quit for the nginx whose pid file is DIR/nginx.pid,
@@ -105,10 +113,15 @@ CONF
 # 100 ms); returns reqprof's status once nginx has written its pid file,
 # and sets master to the master's pid
 start_nginx() {
-    reqprof -q -i 100 -- "$NGINX" -e "$1/error.log" -p "$1" -c "$1/nginx.conf"
+    reqprof -q -i 100 -- "$NGINX" -e "$1/error.log" -p "$1" -c "$1/nginx.conf" 2>"$1/launcher.err"
     local status=$?
     for _ in $(seq 50); do [ -s "$1/nginx.pid" ] && break; sleep 0.1; done
     master=$(cat "$1/nginx.pid" 2>/dev/null)
+    if [ $status -ne 0 ] || [ -z "$master" ]; then
+        # why, in the test's log: a CI run says no more than that
+        echo "# nginx did not start (launcher exit $status); its messages:"
+        sed 's/^/#   /' "$1/launcher.err" "$1/error.log" 2>/dev/null
+    fi
     return $status
 }
 
