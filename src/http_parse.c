@@ -131,15 +131,24 @@ static void header_name_char(struct rp_http_parser *p, char c)
         p->pos++;
 }
 
+/* A byte of a Content-Length value: digits add up, the rest is passed
+ * over; a length that would not fit is BAD. */
+static inline enum rp_http_event length_char(struct rp_http_parser *p, char c)
+{
+    unsigned digit = (unsigned)(unsigned char)c - '0';
+    if (digit > 9)
+        return RP_HTTP_NONE;
+    if (p->length > (UINT64_MAX - 9) / 10)
+        return bad(p);
+    p->length = p->length * 10 + digit;
+    p->has_length = 1;
+    return RP_HTTP_NONE;
+}
+
 static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
 {
     if (p->match == H_CONTENT_LENGTH) {
-        if (c >= '0' && c <= '9') {
-            if (p->length > (UINT64_MAX - 9) / 10)
-                return bad(p);
-            p->length = p->length * 10 + (uint64_t)(c - '0');
-            p->has_length = 1;
-        }
+        return length_char(p, c);
     } else if (p->match == H_TRANSFER_ENCODING) {
         static const char chunked[] = "chunked";
         c = lower(c);
@@ -200,7 +209,7 @@ static size_t header_line_whole(struct rp_http_parser *p, const char *buf, size_
     if (p->match == H_CONTENT_LENGTH) {
         p->length = 0; /* the last Content-Length counts */
         for (const char *v = colon + 1; v < lf; v++)
-            if (*v >= '0' && *v <= '9' && header_value_char(p, *v) == RP_HTTP_BAD)
+            if (length_char(p, *v) == RP_HTTP_BAD)
                 break;
     } else if (p->match) {
         p->pos = 0;

@@ -148,15 +148,10 @@ static void uncharge_alloc(struct rp_req *q, const struct gap_alloc *g)
  * HTTP keeps the hot path's single branch. */
 static __thread int serves_http __attribute__((tls_model("initial-exec")));
 
-void rp_req_switch(struct rp_req *to)
+/* Kept out of line so that rp_req_switch's common case, another socket
+ * call for the request the thread serves, saves no registers. */
+static __attribute__((noinline)) void switch_request(struct rp_req *to)
 {
-    if (to == gap.from && rp_req_is(to, gap.from_id)) {
-        /* another socket call for the request it serves: as below, with
-         * nothing to move and nothing ended */
-        rp_self.req = to;
-        gap.n = 0;
-        return;
-    }
     struct rp_req *from = gap.from;
     uint64_t from_id = gap.from_id;
     int from_open = from == &rp_limbo || rp_req_is(from, from_id);
@@ -180,6 +175,18 @@ void rp_req_switch(struct rp_req *to)
      * or to another request's socket call (its clean-up came before) */
     if (from != to && from_open && from != &rp_limbo && from->answered)
         rp_req_end(from, from_id, from->closed_ns ? RP_END_CLOSE : RP_END_IDLE);
+}
+
+void rp_req_switch(struct rp_req *to)
+{
+    if (to == gap.from && rp_req_is(to, gap.from_id)) {
+        /* another socket call for the request it serves: as below, with
+         * nothing to move and nothing ended */
+        rp_self.req = to;
+        gap.n = 0;
+        return;
+    }
+    switch_request(to);
 }
 
 void rp_req_thread_exit(void)
