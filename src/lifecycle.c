@@ -52,7 +52,6 @@ static int start(void)
         return OFF;
     if (rp_ring_create(&ring, &settings, 0) < 0)
         return OFF;
-    rp_ring_close_exec_predecessor(&ring, settings.dir);
     if (rp_shards_init() < 0) {
         rp_log("cannot create a pthread key; counting off", NULL);
         return OFF;

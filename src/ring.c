@@ -60,8 +60,11 @@ static const char *program_name(void)
     return name_once;
 }
 
-/* The ring directory must be ours alone: it holds what our heap did. */
-static int ensure_dir(const char *dir)
+/* The ring directory, opened: it must be ours alone, as it holds what
+ * our heap did. It is checked through the descriptor the ring is then
+ * created in, so the directory checked is the directory used. Returns
+ * the descriptor, or -1 after one line on stderr. */
+static int open_dir(const char *dir)
 {
     struct stat st;
     char uid[21];
@@ -69,38 +72,48 @@ static int ensure_dir(const char *dir)
         rp_log("cannot create ", dir, ": ", strerrordesc_np(errno), NULL);
         return -1;
     }
-    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        rp_log(dir, " is not a directory (set REQPROF_DIR)", NULL);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP)
+            rp_log(dir, " is not a directory (set REQPROF_DIR)", NULL);
+        else
+            rp_log("cannot open ", dir, ": ", strerrordesc_np(errno), NULL);
         return -1;
     }
-    if (st.st_uid != geteuid()) {
+    if (fstat(fd, &st) < 0) {
+        rp_log("cannot examine ", dir, ": ", strerrordesc_np(errno), NULL);
+    } else if (st.st_uid != geteuid()) {
         rp_log(dir, " belongs to uid ", rp_fmt_u64(uid, st.st_uid),
                ", not to this process (set REQPROF_DIR to a directory of its own)", NULL);
-        return -1;
-    }
-    if (st.st_mode & 077) {
+    } else if (st.st_mode & 077) {
         rp_log(dir, " is open to other users; chmod 700 it, or set REQPROF_DIR", NULL);
-        return -1;
+    } else {
+        return fd;
     }
-    return 0;
+    close(fd);
+    return -1;
 }
 
-static int open_new_ring(const char *dir, const char *prog, char *path, size_t cap)
+/* Creates PROG.PID.ring in the directory dirfd (PROG.PID.N.ring when that
+ * name is taken); path gets DIR/name. */
+static int open_new_ring(int dirfd, const char *dir, const char *prog, char *path, size_t cap)
 {
-    char num[21];
+    char num[21], name[RP_NAME_LEN];
     for (unsigned attempt = 1; attempt < 100; attempt++) {
+        name[0] = '\0';
+        rp_append(name, sizeof name, prog);
+        rp_append(name, sizeof name, ".");
+        rp_append(name, sizeof name, rp_fmt_u64(num, (uint64_t)getpid()));
+        if (attempt > 1) {
+            rp_append(name, sizeof name, ".");
+            rp_append(name, sizeof name, rp_fmt_u64(num, attempt));
+        }
+        rp_append(name, sizeof name, ".ring");
         path[0] = '\0';
         rp_append(path, cap, dir);
         rp_append(path, cap, "/");
-        rp_append(path, cap, prog);
-        rp_append(path, cap, ".");
-        rp_append(path, cap, rp_fmt_u64(num, (uint64_t)getpid()));
-        if (attempt > 1) {
-            rp_append(path, cap, ".");
-            rp_append(path, cap, rp_fmt_u64(num, attempt));
-        }
-        rp_append(path, cap, ".ring");
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        rp_append(path, cap, name);
+        int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0 || errno != EEXIST)
             return fd;
     }
@@ -197,6 +210,8 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
     memcpy(h->magic, RP_RING_MAGIC, RP_RING_MAGIC_LEN);
 }
 
+static void close_exec_predecessors(int dirfd, const struct rp_header *self);
+
 int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork_parent)
 {
     char *path = r->path;
@@ -204,11 +219,13 @@ int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork
     struct layout l = plan(s);
 
     memset(r, 0, sizeof *r);
-    if (ensure_dir(s->dir) < 0)
+    int dirfd = open_dir(s->dir);
+    if (dirfd < 0)
         return -1;
-    int fd = open_new_ring(s->dir, prog, path, sizeof r->path);
+    int fd = open_new_ring(dirfd, s->dir, prog, path, sizeof r->path);
     if (fd < 0) {
         rp_log("cannot create a ring in ", s->dir, ": ", strerrordesc_np(errno), NULL);
+        close(dirfd);
         return -1;
     }
     int err = posix_fallocate(fd, 0, (off_t)l.size);
@@ -218,6 +235,7 @@ int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork
         rp_log("cannot reserve ", path, ": ", strerrordesc_np(err ? err : errno), NULL);
         unlink(path);
         close(fd);
+        close(dirfd);
         return -1;
     }
     close(fd);
@@ -225,6 +243,9 @@ int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork
     r->size = l.size;
     r->hdr = base;
     write_header(r, &l, prog, fork_parent, s);
+    if (!fork_parent)
+        close_exec_predecessors(dirfd, r->hdr);
+    close(dirfd);
     return 0;
 }
 
@@ -263,10 +284,10 @@ static int summable(const struct rp_header *h, uint64_t size)
         && h->shard_off + (uint64_t)h->nshards * h->shard_size <= size;
 }
 
-static void close_if_predecessor(const char *path, const struct rp_header *self)
+static void close_if_predecessor(int dirfd, const char *name, const struct rp_header *self)
 {
     struct stat st;
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return;
     void *base = MAP_FAILED;
@@ -283,7 +304,7 @@ static void close_if_predecessor(const char *path, const struct rp_header *self)
         struct rp_totals t;
         rp_ring_sum(h, base, NULL, &t);
         if (t.allocs == 0 && t.frees == 0) {
-            unlink(path);
+            unlinkat(dirfd, name, 0);
         } else {
             h->end_real_ns = self->start_real_ns;
             __atomic_store_n(&h->state, RP_STATE_EXECED, __ATOMIC_RELEASE);
@@ -316,22 +337,25 @@ static int names_pid(const char *name, const char *pid)
     return 0;
 }
 
-void rp_ring_close_exec_predecessor(const struct rp_ring *self, const char *dir)
+/* After exec: the ring of the image this process replaced (same pid,
+ * same start time) is closed. It is removed if that image made no calls
+ * of its own (a fork() child that went straight to exec, as shells do),
+ * else marked RP_STATE_EXECED. The directory is read with getdents64
+ * into a stack buffer: opendir would take its buffer from the host's
+ * heap. */
+static void close_exec_predecessors(int dirfd, const struct rp_header *self)
 {
-    char pid[21], path[RP_PATH_LEN + 256];
-    struct dirent *e;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    rp_fmt_u64(pid, self->hdr->pid);
-    while ((e = readdir(d))) {
-        if (!names_pid(e->d_name, pid))
-            continue;
-        path[0] = '\0';
-        rp_append(path, sizeof path, dir);
-        rp_append(path, sizeof path, "/");
-        rp_append(path, sizeof path, e->d_name);
-        close_if_predecessor(path, self->hdr);
+    char pid[21], buf[4096] __attribute__((aligned(8)));
+    ssize_t n;
+    rp_fmt_u64(pid, self->pid);
+    while ((n = getdents64(dirfd, buf, sizeof buf)) > 0) {
+        for (ssize_t at = 0; at < n;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + at);
+            if (e->d_reclen == 0)
+                return;
+            at += e->d_reclen;
+            if (names_pid(e->d_name, pid))
+                close_if_predecessor(dirfd, e->d_name, self);
+        }
     }
-    closedir(d);
 }

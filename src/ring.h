@@ -18,7 +18,11 @@ struct rp_ring {
 /* Creates DIR/PROG.PID.ring (PROG.PID.N.ring when that name is taken),
  * reserves its pages so a full tmpfs cannot SIGBUS the host later, maps
  * it and writes the header. fork_parent is the pid this image was forked
- * from, 0 after exec. Returns 0, or -1 after one line on stderr. */
+ * from, 0 for a new image: then the ring of the image it replaced by
+ * exec, if any (same pid, same start time), is closed: removed if that
+ * image made no calls of its own (a fork() child that went straight to
+ * exec, as shells do), else marked RP_STATE_EXECED. Returns 0, or -1
+ * after one line on stderr. */
 int rp_ring_create(struct rp_ring *r, const struct rp_settings *s, uint32_t fork_parent);
 
 void rp_ring_unmap(struct rp_ring *r);
@@ -35,11 +39,5 @@ static inline unsigned char *rp_ring_shard(const struct rp_ring *r, uint32_t slo
 
 /* Whether p is the start of one of r's thread slots. */
 int rp_ring_owns_shard(const struct rp_ring *r, const void *p);
-
-/* After exec: the ring of the image this process replaced (same pid, same
- * start time) is closed. It is removed if that image made no calls of
- * its own (a fork() child that went straight to exec, as shells do),
- * else marked RP_STATE_EXECED. `self` is the ring just created. */
-void rp_ring_close_exec_predecessor(const struct rp_ring *self, const char *dir);
 
 #endif
