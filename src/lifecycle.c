@@ -3,14 +3,13 @@
  * Locks: none on the hot path. Starting is guarded by a state word (other
  * threads wait while one thread starts reqprof; the starting thread's own
  * nested calls are passed through by rp_self.busy). Samples are taken by
- * the sampler thread and at exit under a spin lock, which a fork()ed
- * child re-creates unlocked along with everything else.
+ * the host's threads (rp_sample_if_due) and at exit under a spin lock,
+ * which a fork()ed child re-creates unlocked along with everything else.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -78,71 +77,79 @@ struct rp_ring *rp_current_ring(void)
     return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ON ? &ring : NULL;
 }
 
-/* Takes a sample into the ring. The sampler and exit may race: exit
- * waits a little, then gives up its sample rather than hang the host. */
-static void take_sample(int final)
+static uint64_t coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* When the next sample is due (coarse_ns), UINT64_MAX for never: read
+ * by every check, written under the sample lock. */
+static uint64_t next_sample_ns = UINT64_MAX;
+
+/* Takes a sample into the ring; the caller holds the sample lock. */
+static void sample_locked(enum rp_heap_ask heap, int final)
 {
     struct rp_sample s;
-    int tries = 0;
-    while (__atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE)) {
-        if (final && ++tries > 1000)
-            return;
-        sched_yield();
-    }
-    if (exited) {
-        __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
-        return;
-    }
     exited = final;
-    rp_sample_take(&ring, &s, final ? RP_HEAP_REPEAT : settings.heap_stats ? RP_HEAP_ASK : RP_HEAP_NONE);
+    rp_sample_take(&ring, &s, heap);
     rp_proc_title(ring.hdr->title, sizeof ring.hdr->title);
     rp_series_append(&ring, &s, final);
+    uint64_t next = settings.interval_ms && !final ? coarse_ns() + settings.interval_ms * 1000000ull
+                                                   : UINT64_MAX;
+    __atomic_store_n(&next_sample_ns, next, __ATOMIC_RELAXED);
+}
+
+/* A sample between start and exit, unless another thread is taking one
+ * (which does as well) or the interval is 0. */
+static void sample_now(enum rp_heap_ask heap)
+{
+    if (!settings.interval_ms || __atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE))
+        return;
+    if (!exited && rp_current_ring())
+        sample_locked(heap, 0);
     __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
 }
 
-static void *sampler_main(void *arg)
+static enum rp_heap_ask heap_stats(void)
 {
-    struct timespec interval = {
-        .tv_sec = settings.interval_ms / 1000,
-        .tv_nsec = (long)(settings.interval_ms % 1000) * 1000000L,
-    };
-    rp_self.busy = 1;
-    for (;;) {
-        while (clock_nanosleep(CLOCK_MONOTONIC, 0, &interval, &interval) != 0)
-            ;
-        interval.tv_sec = settings.interval_ms / 1000;
-        interval.tv_nsec = (long)(settings.interval_ms % 1000) * 1000000L;
-        if (rp_current_ring())
-            take_sample(0);
-        /* main may have called pthread_exit: when every host thread has
-         * gone, glibc would end the process; this thread must not keep it */
-        if (rp_proc_last_thread())
-            exit(0);
-    }
-    return arg;
+    return settings.heap_stats ? RP_HEAP_ASK : RP_HEAP_NONE;
 }
 
-/* With every signal blocked, so the host's signals go to its own threads. */
-static void start_sampler(void)
+/* The last sample, at exit. A thread may be taking a due sample: exit
+ * waits a little, then gives up its sample rather than hang the host. */
+static void final_sample(void)
 {
-    pthread_t t;
-    pthread_attr_t attr;
-    sigset_t all, old;
-    if (settings.interval_ms == 0)
+    for (int tries = 0; __atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE); tries++) {
+        if (tries > 1000)
+            return;
+        sched_yield();
+    }
+    if (!exited)
+        sample_locked(RP_HEAP_REPEAT, 1);
+    __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* There is no sampler thread: a thread of ours would make a
+ * single-threaded server multi-threaded, and glibc then takes its slower
+ * paths on every cancellable system call and in malloc (nginx: some 330
+ * instructions a request, a fork()ed worker inheriting the state from a
+ * master that had the thread). The host's own threads take the samples,
+ * when one is due, as they allocate (shard.h asks every
+ * RP_SAMPLE_CHECK allocations of a class) and as they go to wait in
+ * epoll_wait; a process also takes one as it forks. One that does none
+ * of these is not sampled until it does, or until it exits: nothing in
+ * its heap changes meanwhile. */
+void rp_sample_if_due(void)
+{
+    if (coarse_ns() < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED) || rp_self.busy)
         return;
-    take_sample(0);
-    sigfillset(&all);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 128 * 1024);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&t, &attr, sampler_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (err)
-        rp_log("cannot start the sampler thread; RSS is sampled only at exit", NULL);
-    else
-        pthread_setname_np(t, "reqprof");
+    int saved_errno = errno;
+    rp_self.busy = 1;
+    sample_now(heap_stats());
+    rp_self.busy = 0;
+    errno = saved_errno;
 }
 
 /* In the parent, just before fork(): what is live now is what the child
@@ -160,6 +167,9 @@ static void before_fork(void)
     if (!rp_current_ring())
         return;
     rp_self.busy = 1;
+    /* fork may be called from a signal handler that interrupted malloc:
+     * the allocator is not asked (its locks) */
+    sample_now(RP_HEAP_REPEAT);
     rp_shards_sum(&ring, live_at_fork, &t);
     rp_requests_before_fork();
 }
@@ -200,7 +210,7 @@ static void after_fork_child(void)
     rp_conns_after_fork_child();
     rp_ring_unmap(&parent);
     if (state == ON)
-        start_sampler();
+        sample_now(heap_stats());
     rp_self.busy = busy_at_fork;
     errno = saved_errno;
 }
@@ -234,7 +244,7 @@ static void reqprof_start(void)
     rp_self.busy = 1;
     if (rp_active_ring()) {
         pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-        start_sampler();
+        sample_now(heap_stats());
     }
     rp_self.busy = 0;
 }
@@ -261,7 +271,7 @@ static void reqprof_exit(void)
     rp_self.busy = 1;
     rp_conn_settings(0, 0);   /* what runs after us (other destructors) opens no request */
     rp_requests_at_exit();
-    take_sample(1);
+    final_sample();
     mark_exited(r);
     rp_self.busy = busy;
 }

@@ -15,23 +15,18 @@ size_t rp_proc_read(const char *path, char *buf, size_t cap)
     return (size_t)n;
 }
 
-/* Field `wanted` of /proc/self/stat: its first character in *first, its
- * value if numeric. Fields are counted after the last ')', because the
- * command name may hold any character. */
-static uint64_t stat_field(int wanted, char *first)
+/* Numeric field `wanted` of /proc/self/stat. Fields are counted after
+ * the last ')', because the command name may hold any character. */
+static uint64_t stat_field(int wanted)
 {
     char buf[1024];
     rp_proc_read("/proc/self/stat", buf, sizeof buf);
     const char *p = strrchr(buf, ')');
-    if (first)
-        *first = '\0';
     if (!p)
         return 0;
     for (int field = 2; field < wanted && *p; p++)
         if (*p == ' ')
             field++;
-    if (first)
-        *first = *p;
     uint64_t v = 0;
     for (; *p >= '0' && *p <= '9'; p++)
         v = v * 10 + (uint64_t)(*p - '0');
@@ -40,15 +35,7 @@ static uint64_t stat_field(int wanted, char *first)
 
 uint64_t rp_proc_start_ticks(void)
 {
-    return stat_field(22, NULL);
-}
-
-int rp_proc_last_thread(void)
-{
-    char state;
-    stat_field(3, &state);
-    uint64_t threads = stat_field(20, NULL);
-    return threads == 1 || (threads == 2 && state == 'Z');
+    return stat_field(22);
 }
 
 void rp_proc_title(char *out, size_t cap)

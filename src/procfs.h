@@ -14,11 +14,6 @@ size_t rp_proc_read(const char *path, char *buf, size_t cap);
  * tells this process apart from a later one that reuses its pid. */
 uint64_t rp_proc_start_ticks(void);
 
-/* Whether the calling thread is the last one running: field 20 of
- * /proc/self/stat counts threads, and a main thread that called
- * pthread_exit stays in the count as a zombie (state Z, field 3). */
-int rp_proc_last_thread(void);
-
 /* The process title: the first string of /proc/self/cmdline, which
  * servers such as nginx rewrite ("nginx: worker process"). Printable
  * ASCII only; out is left alone when cmdline cannot be read. */

@@ -249,7 +249,7 @@ struct rp_header {
     uint32_t sample_size;                /* 132 sizeof(struct rp_sample) */
     uint64_t series_off;                 /* 136 */
     uint64_t series_count;               /* 144 valid samples, oldest first, <= series_cap */
-    uint64_t series_stride_ms;           /* 152 time between kept samples; doubles when the series is compacted */
+    uint64_t series_stride_ms;           /* 152 least time between kept samples (series.c); doubles when the series is compacted */
     uint64_t series_seq;                 /* 160 odd while `last` or the series is being written */
     uint64_t samples_taken;              /* 168 samples ever taken */
     uint64_t fold_seq;                   /* 176 odd while an exited thread's shard is being folded */

@@ -29,14 +29,28 @@ static void end_write(struct rp_header *h)
     __atomic_store_n(&h->series_seq, h->series_seq + 1, __ATOMIC_RELEASE);
 }
 
+/* Samples come when a thread of the host finds one due (lifecycle.h):
+ * at least interval_ms apart, often more. A sample is kept when it is at
+ * least the stride after the last one kept, less half an interval for
+ * the clocks' jitter; so at the first stride every sample is kept, after
+ * a compaction about every other one. */
+static int kept_at_stride(struct rp_ring *r, const struct rp_sample *s)
+{
+    const struct rp_header *h = r->hdr;
+    if (h->series_count == 0)
+        return 1;
+    uint64_t last = series(r)[h->series_count - 1].t_ns;
+    uint64_t gap = (h->series_stride_ms - h->interval_ms / 2) * 1000000u;
+    return s->t_ns >= last + gap;
+}
+
 void rp_series_append(struct rp_ring *r, const struct rp_sample *s, int final)
 {
     struct rp_header *h = r->hdr;
-    uint64_t every = h->interval_ms ? h->series_stride_ms / h->interval_ms : 1;
-    uint64_t n = h->samples_taken++;
+    h->samples_taken++;
     begin_write(h);
     h->last = *s;
-    if (final || every <= 1 || n % every == 0) {
+    if (final || kept_at_stride(r, s)) {
         if (h->series_count == h->series_cap)
             compact(r);
         series(r)[h->series_count] = *s;

@@ -1,5 +1,5 @@
 /* series.h -- the ring's time series: RSS, live bytes and the allocator's
- * own view, one sample per interval. The series area is fixed; when it is
+ * own view, a sample at most every interval. The series area is fixed; when it is
  * full, every other sample is dropped and the stride doubles, so the
  * series always covers the whole life of the process, at a resolution
  * that halves as it grows. The newest sample is also kept in hdr->last. */
@@ -8,7 +8,8 @@
 
 #include "ring.h"
 
-/* Appends s if its turn comes at the current stride (always when final). */
+/* Appends s if it comes at least the stride after the last sample kept
+ * (always when final). */
 void rp_series_append(struct rp_ring *r, const struct rp_sample *s, int final);
 
 #endif

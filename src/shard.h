@@ -18,6 +18,7 @@
 #define REQPROF_SHARD_H
 
 #include <stddef.h>
+#include "lifecycle.h"
 #include "request.h"
 #include "ring_format.h"
 #include "sizeclass.h"
@@ -41,11 +42,18 @@ void rp_count_free_slow(size_t usable);
 void rp_count_failed(void);
 void rp_count_realloc(void);
 
+/* How often an allocation asks whether a sample is due (lifecycle.h):
+ * every RP_SAMPLE_CHECK allocations of a size class, a test of the count
+ * just bumped. */
+#define RP_SAMPLE_CHECK 1024
+
 static inline void rp_shard_add_alloc(struct rp_class_counts *c, size_t usable, size_t req)
 {
     c->allocs++;
     c->req_bytes += req;
     c->usable_bytes += usable;
+    if (__builtin_expect((c->allocs & (RP_SAMPLE_CHECK - 1)) == 0, 0))
+        rp_sample_if_due();
 }
 
 static inline void rp_shard_add_free(struct rp_class_counts *c, size_t usable)

@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "conn.h"
+#include "lifecycle.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -263,15 +264,24 @@ static void going_idle(void)
         rp_conn_idle();
 }
 
-EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+/* An event loop's thread about to wait is where its samples are taken
+ * (lifecycle.h). Not in poll or select: those are async-signal-safe, and
+ * a signal handler that waits in one may have interrupted malloc. */
+static void event_loop_waits(void)
 {
     going_idle();
+    rp_sample_if_due();
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+    event_loop_waits();
     return NEXT(epoll_wait)(epfd, ev, max, timeout);
 }
 
 EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
-    going_idle();
+    event_loop_waits();
     return NEXT(epoll_pwait)(epfd, ev, max, timeout, mask);
 }
 

@@ -39,7 +39,10 @@ is "$(jq -r "[.processes[] | select(.pid == $master)][0].title | startswith(\"ng
 is "$(jq -r '[.processes[] | select(.title | startswith("nginx: worker")) | .totals.allocs > 0] | all' <<<"$j")" true \
    "the workers' own allocations are counted (their rings exist before they drop privileges)"
 is "$(jq -r '[.processes[] | .state] | unique | join(",")' <<<"$j")" running "all three are running"
-is "$(jq -r '[.processes[] | .series | length > 1] | all' <<<"$j")" true "each has RSS samples over time"
+is "$(jq -r '[.processes[] | select(.title | startswith("nginx: worker")) | .series | length > 1] | all' <<<"$j")" true \
+   "each worker has RSS samples over time (taken as it waits in epoll_wait)"
+is "$(jq -r "[.processes[] | select(.pid == $master)][0].samples_taken" <<<"$j")" 3 \
+   "the master, asleep in sigsuspend, took a sample at start and one at each fork"
 reqprof-report --pid "$master" >"$WORK/text"
 ok $? "the text report of the running nginx"
 grep -q "nginx: worker process" "$WORK/text"
