@@ -26,6 +26,24 @@ is "$(kv "$out" allocs)" 130 "a ring directory that is a file: the host's output
 grep -q 'is not a directory' "$WORK/err"
 ok $? "a ring directory that is a file: one clear line"
 
+# a directory that is not ours alone: refused, and nothing is written in it
+mkdir -m 700 "$WORK/real" "$WORK/theirs"
+mkdir -m 755 "$WORK/open"
+ln -s "$WORK/real" "$WORK/link"
+REQPROF_DIR="$WORK/link" preloaded "$PROGS/known_allocs" 1 >/dev/null 2>"$WORK/err"
+ok $? "a ring directory that is a symbolic link: the host runs"
+grep -q "$WORK/link is not a directory" "$WORK/err" && [ -z "$(ls "$WORK/real")" ]
+ok $? "a ring directory that is a symbolic link: refused, nothing written where it points"
+REQPROF_DIR="$WORK/open" preloaded "$PROGS/known_allocs" 1 >/dev/null 2>"$WORK/err"
+grep -q "$WORK/open is open to other users" "$WORK/err" && [ -z "$(ls "$WORK/open")" ]
+ok $? "a ring directory open to other users: refused, nothing written in it"
+if [ "$(id -u)" = 0 ]; then
+    chown nobody "$WORK/theirs"
+    REQPROF_DIR="$WORK/theirs" preloaded "$PROGS/known_allocs" 1 >/dev/null 2>"$WORK/err"
+    grep -q "$WORK/theirs belongs to uid $(id -u nobody)" "$WORK/err" && [ -z "$(ls "$WORK/theirs")" ]
+    ok $? "a ring directory of another user: refused, nothing written in it"
+fi
+
 out=$(REQPROF_DIR=relative/dir preloaded "$PROGS/known_allocs" 1 2>"$WORK/err")
 ok $? "a relative ring directory: the host runs"
 grep -q 'REQPROF_DIR=relative/dir is not an absolute path' "$WORK/err"
