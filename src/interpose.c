@@ -12,7 +12,7 @@
  *
  * errno: the next allocator sets it on failure and we return its result
  * untouched; the counting paths make no system call on the way, and the
- * slow ones (log.c, ring.c) restore it.
+ * slow ones (log.c, ring.c, a due sample in lifecycle.c) restore it.
  */
 #include <errno.h>
 #include <malloc.h>

@@ -33,7 +33,7 @@ static int state = NEW;
 static struct rp_ring ring;
 static struct rp_settings settings;
 static int sample_lock;
-static int exited;                                  /* the final sample is taken */
+static int exited;                                  /* the final sample is taken, or given up */
 static struct rp_class_sum live_at_fork[RP_NCLASSES]; /* the parent's, for the child */
 
 static const char *env(const char *name)
@@ -92,7 +92,8 @@ static uint64_t next_sample_ns = UINT64_MAX;
 static void sample_locked(enum rp_heap_ask heap, int final)
 {
     struct rp_sample s;
-    exited = final;
+    if (final)
+        __atomic_store_n(&exited, 1, __ATOMIC_RELAXED);
     rp_sample_take(&ring, &s, heap);
     rp_proc_title(ring.hdr->title, sizeof ring.hdr->title);
     rp_series_append(&ring, &s, final);
@@ -102,13 +103,18 @@ static void sample_locked(enum rp_heap_ask heap, int final)
 }
 
 /* A sample between start and exit, unless another thread is taking one
- * (which does as well) or the interval is 0. */
+ * (which does as well) or the interval is 0. It reads /proc, and open
+ * and read are cancellation points: the host's thread must not be
+ * cancelled there, holding the lock. */
 static void sample_now(enum rp_heap_ask heap)
 {
+    int cancel;
     if (!settings.interval_ms || __atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE))
         return;
-    if (!exited && rp_current_ring())
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    if (!__atomic_load_n(&exited, __ATOMIC_RELAXED) && rp_current_ring())
         sample_locked(heap, 0);
+    pthread_setcancelstate(cancel, NULL);
     __atomic_store_n(&sample_lock, 0, __ATOMIC_RELEASE);
 }
 
@@ -117,13 +123,21 @@ static enum rp_heap_ask heap_stats(void)
     return settings.heap_stats ? RP_HEAP_ASK : RP_HEAP_NONE;
 }
 
-/* The last sample, at exit. A thread may be taking a due sample: exit
- * waits a little, then gives up its sample rather than hang the host. */
+/* The last sample, at exit. No sample starts after this one; a thread
+ * may be taking one (mallinfo2 on a large heap takes milliseconds): exit
+ * waits up to FINAL_WAIT_NS for it, then gives up its own sample rather
+ * than hang the host. */
+#define FINAL_WAIT_NS 100000000u
+
 static void final_sample(void)
 {
-    for (int tries = 0; __atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE); tries++) {
-        if (tries > 1000)
+    __atomic_store_n(&next_sample_ns, UINT64_MAX, __ATOMIC_RELAXED);
+    uint64_t give_up = coarse_ns() + FINAL_WAIT_NS;
+    while (__atomic_exchange_n(&sample_lock, 1, __ATOMIC_ACQUIRE)) {
+        if (coarse_ns() > give_up) {
+            __atomic_store_n(&exited, 1, __ATOMIC_RELAXED);
             return;
+        }
         sched_yield();
     }
     if (!exited)
@@ -139,8 +153,8 @@ static void final_sample(void)
  * when one is due, as they allocate (shard.h asks every
  * RP_SAMPLE_CHECK allocations of a class) and as they go to wait in
  * epoll_wait; a process also takes one as it forks. One that does none
- * of these is not sampled until it does, or until it exits: nothing in
- * its heap changes meanwhile. */
+ * of these is not sampled until it does, or until it exits: it allocates
+ * nothing meanwhile. */
 void rp_sample_if_due(void)
 {
     if (coarse_ns() < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED) || rp_self.busy)
@@ -202,6 +216,7 @@ static void after_fork_child(void)
     sample_lock = 0;
     if (rp_ring_create(&ring, &settings, parent.hdr->pid) < 0) {
         state = OFF;
+        next_sample_ns = UINT64_MAX;
         rp_conn_settings(0, 0);
     } else {
         write_inherited();
@@ -230,6 +245,7 @@ pid_t _Fork(void)
     pid_t pid = next_Fork();
     if (pid == 0) {
         __atomic_store_n(&state, OFF, __ATOMIC_RELEASE);
+        next_sample_ns = UINT64_MAX;
         rp_conn_settings(0, 0);
         rp_self.shard = NULL;
         rp_self.req = NULL;

@@ -97,7 +97,8 @@ struct rp_shard_head {
     uint64_t reserved[4];   /* zero in versions 1 and 2 */
 };
 
-/* One point of the time series, taken every interval_ms and at exit. */
+/* One point of the time series: taken at start, at each fork, at most once
+ * per interval_ms between those, and at exit (lifecycle.c says when). */
 struct rp_sample {
     uint64_t t_ns;          /* CLOCK_MONOTONIC nanoseconds since start_mono_ns */
     uint64_t rss_bytes;     /* resident set size (/proc/self/statm) */
@@ -249,7 +250,7 @@ struct rp_header {
     uint32_t sample_size;                /* 132 sizeof(struct rp_sample) */
     uint64_t series_off;                 /* 136 */
     uint64_t series_count;               /* 144 valid samples, oldest first, <= series_cap */
-    uint64_t series_stride_ms;           /* 152 least time between kept samples (series.c); doubles when the series is compacted */
+    uint64_t series_stride_ms;           /* 152 how far apart samples are kept (series.c); doubles when the series is compacted */
     uint64_t series_seq;                 /* 160 odd while `last` or the series is being written */
     uint64_t samples_taken;              /* 168 samples ever taken */
     uint64_t fold_seq;                   /* 176 odd while an exited thread's shard is being folded */

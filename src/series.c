@@ -30,10 +30,12 @@ static void end_write(struct rp_header *h)
 }
 
 /* Samples come when a thread of the host finds one due (lifecycle.h):
- * at least interval_ms apart, often more. A sample is kept when it is at
- * least the stride after the last one kept, less half an interval for
- * the clocks' jitter; so at the first stride every sample is kept, after
- * a compaction about every other one. */
+ * at least interval_ms apart, often more; a fork adds one. A sample is
+ * kept when it is at least the stride after the last one kept, less half
+ * an interval for the clocks' jitter; so at the first stride every due
+ * sample is kept, after a compaction about every other one, and kept
+ * neighbours are always at least half the stride apart (the final sample
+ * excepted). */
 static int kept_at_stride(struct rp_ring *r, const struct rp_sample *s)
 {
     const struct rp_header *h = r->hdr;

@@ -5,6 +5,8 @@
  * plain stores, so a malloc or free costs the real allocator, a usable-
  * size read and three increments on one cache line: no lock, no atomic
  * read-modify-write, no syscall. Readers sum the shards while we run.
+ * Once per REQPROF_INTERVAL_MS at most, one allocation also takes the
+ * process's sample (lifecycle.h): the one exception, timed and bounded.
  *
  * When the thread serves a request (request.h), the call is also charged
  * to it: one thread-local load and a predicted branch when it does not.

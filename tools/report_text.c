@@ -233,7 +233,7 @@ static uint64_t rss_of(const struct rp_sample *p) { return p->rss_bytes; }
 static uint64_t live_of(const struct rp_sample *p) { return p->live_bytes; }
 
 /* The points to draw: the kept series, then the last sample when it is
- * newer (the series keeps every stride_ms; the last sample is the latest). */
+ * newer (the series keeps one per stride_ms; the last sample is the latest). */
 static size_t npoints(const struct rp_ring *r)
 {
     const struct rp_header *h = &r->hdr;
@@ -258,20 +258,30 @@ static uint64_t peak_of(const struct rp_ring *r, size_t n, uint64_t (*get)(const
     return max;
 }
 
-/* One character per column, the highest point in it, scaled from 0 to max:
- * a baseline of zero shows growth as it is, not magnified. */
+/* One character per column, scaled from 0 to max: a baseline of zero
+ * shows growth as it is, not magnified. Columns are equal spans of time,
+ * as samples are not evenly spaced (a process is sampled when it
+ * allocates or waits); a column shows the highest sample in it, or the
+ * one before it when it holds none. Times that go backwards (a ring
+ * that lies) only crowd the last column. */
 static void print_sparkline(FILE *out, const char *what, const struct rp_ring *r, size_t n,
                             uint64_t (*get)(const struct rp_sample *))
 {
     static const char level[] = "_.:-=+*#";
     uint64_t max = peak_of(r, n, get);
-    size_t cols = n < SPARK_WIDTH ? n : SPARK_WIDTH;
+    uint64_t t0 = point(r, 0)->t_ns, t1 = point(r, n - 1)->t_ns;
+    double span = t1 > t0 ? (double)(t1 - t0) : 0;
+    size_t cols = n < SPARK_WIDTH ? n : SPARK_WIDTH, i = 0;
+    uint64_t held = get(point(r, 0));
     fprintf(out, "    %-5s [", what);
     for (size_t c = 0; c < cols; c++) {
-        uint64_t v = 0;
-        for (size_t i = c * n / cols; i < (c + 1) * n / cols; i++)
-            if (get(point(r, i)) > v)
-                v = get(point(r, i));
+        uint64_t end = t0 + (uint64_t)(span * (double)(c + 1) / (double)cols), v = 0;
+        int any = 0;
+        for (; i < n && (c + 1 == cols || point(r, i)->t_ns <= end); i++, any = 1) {
+            held = get(point(r, i));
+            v = held > v ? held : v;
+        }
+        v = any ? v : held;
         size_t lv = max ? (size_t)((double)v / (double)max * 7 + 0.5) : 0;
         fputc(level[lv > 7 ? 7 : lv], out);
     }
@@ -311,7 +321,7 @@ static void print_proc_series(FILE *out, const struct rp_ring *r)
         return;
     }
     if (h->interval_ms)
-        fprintf(out, "%llu samples, one every %u ms; %llu kept, %llu ms apart\n",
+        fprintf(out, "%llu samples, at most one per %u ms; %llu kept, at least %llu ms apart\n",
                 (ull)h->samples_taken, h->interval_ms, (ull)h->series_count, (ull)h->series_stride_ms);
     else
         fprintf(out, "sampled only at exit\n");
