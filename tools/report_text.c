@@ -321,7 +321,7 @@ static void print_proc_series(FILE *out, const struct rp_ring *r)
         return;
     }
     if (h->interval_ms)
-        fprintf(out, "%llu samples, at most one per %u ms; %llu kept, at least %llu ms apart\n",
+        fprintf(out, "%llu samples, at most one per %u ms; %llu kept, stride %llu ms\n",
                 (ull)h->samples_taken, h->interval_ms, (ull)h->series_count, (ull)h->series_stride_ms);
     else
         fprintf(out, "sampled only at exit\n");
