@@ -244,14 +244,13 @@ static struct rp_req *response_event(struct conn *c, struct rp_req *q, enum rp_h
 {
     switch (ev) {
     case RP_HTTP_BEGIN:
+    case RP_HTTP_START_LINE:      /* which begins the message when no BEGIN came first */
         if (c->head_done) {       /* the next pipelined request's response */
             pop(c, RP_END_PIPELINED);
             q = head(c);
         }
         c->out.no_body = q && q->is_head;
-        break;
-    case RP_HTTP_START_LINE:
-        if (q && !c->out.interim)
+        if (ev == RP_HTTP_START_LINE && q && !c->out.interim)
             q->status = c->out.status;
         break;
     case RP_HTTP_DONE:

@@ -482,6 +482,8 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
                 continue;
             }
             start_message(p);
+            if ((used = start_line_whole(p, buf + i, n - i, ev)))
+                return i + used;   /* its START_LINE says it began */
             *ev = RP_HTTP_BEGIN;
             return i;
         case S_METHOD:

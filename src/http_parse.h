@@ -21,8 +21,10 @@ enum rp_http_dir { RP_HTTP_REQUESTS = 0, RP_HTTP_RESPONSES = 1 };
 
 enum rp_http_event {
     RP_HTTP_NONE = 0,   /* the bytes were consumed, nothing happened */
-    RP_HTTP_BEGIN,      /* a message starts with the next byte (none consumed) */
-    RP_HTTP_START_LINE, /* its request line (route in .start) or status line (.status) is complete */
+    RP_HTTP_BEGIN,      /* a message starts with the next byte (none consumed); only
+                         * when its start line is not whole in what was fed: */
+    RP_HTTP_START_LINE, /* its request line (route in .start) or status line (.status) is
+                         * complete; with no BEGIN before it, the message began with it */
     RP_HTTP_DONE,       /* the message is complete */
     RP_HTTP_BAD,        /* not HTTP/1.x framing: nothing more will be found */
 };
@@ -30,7 +32,7 @@ enum rp_http_event {
 struct rp_http_parser {
     uint8_t  dir;           /* enum rp_http_dir */
     uint8_t  state;
-    uint8_t  no_body;       /* responses: set at RP_HTTP_BEGIN when the request was HEAD */
+    uint8_t  no_body;       /* responses: set at RP_HTTP_BEGIN or START_LINE when the request was HEAD */
     uint8_t  chunked;       /* Transfer-Encoding names chunked */
     uint8_t  match;         /* header name being matched, or chars of "chunked" matched */
     uint8_t  pos;           /* chars of the name, prefix or digits seen */

@@ -1,19 +1,26 @@
 /* test_http_parse -- the HTTP/1.x framing parser on requests and
  * responses of every framing it knows, each fed whole, byte by byte and
  * in every two-piece split: the events must not depend on how the bytes
- * arrived. Events are written as a string, e.g. "B L(GET /a) D":
- * B begin, L start line (route or status), D done, X bad. */
+ * arrived. Events are written as a string, e.g. "L(GET /a) D": L start
+ * line (route or status), D done, X bad, B begin. A BEGIN is reported
+ * only when the start line is cut, and a start line without one begins
+ * its message, so "B L" is written "L". */
 #include <string.h>
 #include "http_parse.h"
 #include "../tap.h"
 
-static void note(char *out, size_t cap, const struct rp_http_parser *p, enum rp_http_event ev)
+static void note(char *out, size_t cap, const struct rp_http_parser *p, enum rp_http_event ev, int *begun)
 {
     char item[200];
+    if (ev == RP_HTTP_BEGIN) {
+        *begun = 1;
+        return;
+    }
+    if (*begun && ev != RP_HTTP_START_LINE && ev != RP_HTTP_NONE)
+        strncat(out, "B ", cap - strlen(out) - 1);
+    if (ev != RP_HTTP_NONE)
+        *begun = 0;
     switch (ev) {
-    case RP_HTTP_BEGIN:
-        snprintf(item, sizeof item, "B ");
-        break;
     case RP_HTTP_START_LINE:
         if (p->dir == RP_HTTP_REQUESTS)
             snprintf(item, sizeof item, "L(%s) ", p->start);
@@ -33,7 +40,8 @@ static void note(char *out, size_t cap, const struct rp_http_parser *p, enum rp_
 }
 
 /* Feeds text in pieces of the given lengths (0-terminated list; the last
- * piece takes the rest). no_body is set at each BEGIN when asked. */
+ * piece takes the rest). no_body is set at each BEGIN and START_LINE when
+ * asked, as conn.c does. */
 static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t *pieces,
                 int no_body, char *out, size_t cap)
 {
@@ -41,7 +49,7 @@ static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t
     rp_http_init(&p, dir);
     out[0] = '\0';
     size_t at = 0;
-    int bad = 0;
+    int bad = 0, begun = 0;
     for (const size_t *piece = pieces; at < len && !bad; piece++) {
         size_t n = *piece && *piece < len - at ? *piece : len - at;
         const char *buf = text + at;
@@ -49,9 +57,9 @@ static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t
         while (n) {
             enum rp_http_event ev;
             size_t used = rp_http_feed(&p, buf, n, &ev);
-            if (ev == RP_HTTP_BEGIN)
+            if (ev == RP_HTTP_BEGIN || ev == RP_HTTP_START_LINE)
                 p.no_body = (uint8_t)no_body;
-            note(out, cap, &p, ev);
+            note(out, cap, &p, ev, &begun);
             if (ev == RP_HTTP_BAD) {  /* "nothing more will be found": the caller stops */
                 bad = 1;
                 break;
@@ -104,6 +112,24 @@ static enum rp_http_event feed_all(struct rp_http_parser *p, const char *text)
     return last;
 }
 
+/* BEGIN comes before the first byte of a message whose start line is cut;
+ * a whole one is its START_LINE alone. */
+static void begin_check(void)
+{
+    struct rp_http_parser p;
+    enum rp_http_event ev;
+    static const char line[] = "GET /a HTTP/1.1\r\n";
+
+    rp_http_init(&p, RP_HTTP_REQUESTS);
+    size_t used = rp_http_feed(&p, line, sizeof line - 1, &ev);
+    ok(used == sizeof line - 1 && ev == RP_HTTP_START_LINE, "a whole request line: START_LINE, no BEGIN");
+    rp_http_init(&p, RP_HTTP_REQUESTS);
+    used = rp_http_feed(&p, line, 9, &ev);
+    ok(used == 0 && ev == RP_HTTP_BEGIN, "a cut request line: BEGIN, before its first byte");
+    used = rp_http_feed(&p, line, 9, &ev);
+    ok(used == 9 && ev == RP_HTTP_NONE, "then its bytes");
+}
+
 static void skip_check(void)
 {
     struct rp_http_parser p;
@@ -137,32 +163,32 @@ int main(void)
 {
     const enum rp_http_dir rq = RP_HTTP_REQUESTS, rs = RP_HTTP_RESPONSES;
 
-    check(rq, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0, "B L(GET /a) D", "a GET");
-    check(rq, "GET /a/b?x=1&y=2#f HTTP/1.1\r\nHost: x\r\n\r\n", 0, "B L(GET /a/b) D", "the query is cut");
-    check(rq, "GET /a HTTP/1.0\n\n", 0, "B L(GET /a) D", "bare LF ends lines");
-    check(rq, "\r\nGET /a HTTP/1.1\r\n\r\n", 0, "B L(GET /a) D", "a blank line before the request is skipped");
-    check(rq, "POST /up HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", 0, "B L(POST /up) D",
+    check(rq, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0, "L(GET /a) D", "a GET");
+    check(rq, "GET /a/b?x=1&y=2#f HTTP/1.1\r\nHost: x\r\n\r\n", 0, "L(GET /a/b) D", "the query is cut");
+    check(rq, "GET /a HTTP/1.0\n\n", 0, "L(GET /a) D", "bare LF ends lines");
+    check(rq, "\r\nGET /a HTTP/1.1\r\n\r\n", 0, "L(GET /a) D", "a blank line before the request is skipped");
+    check(rq, "POST /up HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", 0, "L(POST /up) D",
           "a Content-Length body");
     check(rq, "POST /up HTTP/1.1\r\ncOnTeNt-lEnGtH:   3\r\n\r\nabcGET /n HTTP/1.1\r\n\r\n", 0,
-          "B L(POST /up) D B L(GET /n) D", "header names in any case; the next request after the body");
+          "L(POST /up) D L(GET /n) D", "header names in any case; the next request after the body");
     check(rq, "POST /c HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
               "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\nGET /z HTTP/1.1\r\n\r\n", 0,
-          "B L(POST /c) D B L(GET /z) D", "a chunked body with an extension and a trailer");
+          "L(POST /c) D L(GET /z) D", "a chunked body with an extension and a trailer");
     check(rq, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n", 0,
-          "B L(GET /1) D B L(GET /2) D B L(HEAD /3) D", "pipelined requests");
+          "L(GET /1) D L(GET /2) D L(HEAD /3) D", "pipelined requests");
     check(rq, "\x16\x03\x01\x02\x00\x01", 0, "B X", "TLS is not HTTP");
     check(rq, "SSH-2.0-OpenSSH\r\n", 0, "B X", "SSH is not HTTP");
     check(rq, "get / HTTP/1.1\r\n\r\n", 0, "B X", "a lower-case method is not HTTP");
     check(rq, "GET / HTTP/2.0\r\n\r\n", 0, "B X", "HTTP/2 is not HTTP/1.x");
     check(rq, "GET /a\r\n", 0, "B X", "HTTP/0.9 is not followed");
-    check(rq, "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, "B L(POST /) X",
+    check(rq, "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, "L(POST /) X",
           "a Content-Length that overflows");
-    check(rq, "GET / HTTP/1.1\r\nno colon here\r\ncontent-lengthy\r\n\r\n", 0, "B L(GET /) D",
+    check(rq, "GET / HTTP/1.1\r\nno colon here\r\ncontent-lengthy\r\n\r\n", 0, "L(GET /) D",
           "header lines without a colon are passed over (the server answers them)");
     check(rq, "POST /f HTTP/1.1\r\nCx: a very long:value\r\nContent-Lengthy: 9\r\nTransfer-Encodings: chunked\r\n"
               "Content-Type: text/plain\r\nTE: chunked\r\nContent-Length: 2\r\n\r\nokGET /g HTTP/1.1\r\n\r\n", 0,
-          "B L(POST /f) D B L(GET /g) D", "only Content-Length and Transfer-Encoding themselves frame a body");
-    check(rq, "GET /q?a=b?c#d HTTP/1.1\r\n\r\nGET /h#x?y HTTP/1.1\r\n\r\n", 0, "B L(GET /q) D B L(GET /h) D",
+          "L(POST /f) D L(GET /g) D", "only Content-Length and Transfer-Encoding themselves frame a body");
+    check(rq, "GET /q?a=b?c#d HTTP/1.1\r\n\r\nGET /h#x?y HTTP/1.1\r\n\r\n", 0, "L(GET /q) D L(GET /h) D",
           "the path ends at the first ? or #");
     check(rq, "GET /a\tb HTTP/1.1\r\n\r\n", 0, "B X", "a control character in the target is not HTTP");
 
@@ -176,26 +202,27 @@ int main(void)
     ok(ev == RP_HTTP_START_LINE && strlen(p.start) == RP_ROUTE_LEN - 1 && memcmp(p.start, "GET /000", 8) == 0,
        "a long target is cut to the route length");
 
-    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, "B L(200) D", "a Content-Length response");
-    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 1, "B L(200) D", "a response to HEAD has no body");
+    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, "L(200) D", "a Content-Length response");
+    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 1, "L(200) D", "a response to HEAD has no body");
     check(rs, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 0,
-          "B L(100) B L(201) D", "100 Continue, then the response");
+          "L(100) L(201) D", "100 Continue, then the response");
     check(rs, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 0,
-          "B L(204) D B L(304) D", "204 and 304 have no body");
+          "L(204) D L(304) D", "204 and 304 have no body");
     check(rs, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
               "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", 0,
-          "B L(200) D B L(404) D", "a chunked response, then the next");
-    check(rs, "HTTP/1.0 200 OK\r\n\r\nuntil the connection closes HTTP/1.1 200", 0, "B L(200)",
+          "L(200) D L(404) D", "a chunked response, then the next");
+    check(rs, "HTTP/1.0 200 OK\r\n\r\nuntil the connection closes HTTP/1.1 200", 0, "L(200)",
           "a body delimited by the close never completes");
-    check(rs, "HTTP/1.1 101 Switching Protocols\r\n\r\n\x81\x05hello", 0, "B L(101) D X",
+    check(rs, "HTTP/1.1 101 Switching Protocols\r\n\r\n\x81\x05hello", 0, "L(101) D X",
           "after 101 the connection is not HTTP");
     check(rs, "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 23 Nov 2026 20:31:02 GMT\r\n"
               "Content-Type: application/octet-stream\r\nContent-Length: 4\r\n"
               "Last-Modified: Mon, 23 Nov 2026 20:03:11 GMT\r\nConnection: keep-alive\r\n"
               "ETag: \"6563b0af-1000\"\r\nAccept-Ranges: bytes\r\n\r\nbody"
               "HTTP/1.1 304 Not Modified\r\nServer: nginx\r\n\r\n", 0,
-          "B L(200) D B L(304) D", "the heads nginx writes");
+          "L(200) D L(304) D", "the heads nginx writes");
     check(rs, "<html>", 0, "B X", "a response that is not HTTP");
+    begin_check();
     skip_check();
     return done_testing();
 }
