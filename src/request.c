@@ -330,12 +330,15 @@ struct rp_req *rp_req_begin(uint16_t source)
     return q;
 }
 
+_Static_assert(RP_ROUTE_LEN <= 256, "route_len is a uint8_t");
+
 void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
 {
     if (len >= RP_ROUTE_LEN)
         len = RP_ROUTE_LEN - 1;
     memcpy(q->route, route, len);
     q->route[len] = '\0';
+    q->route_len = (uint8_t)len;
 }
 
 static int owners_dirty(const struct rp_req *q)
@@ -503,7 +506,10 @@ static void write_record(struct rp_ring *r, const struct rp_req *q, uint32_t slo
     rec->left_bytes = q->own_bytes;
     rec->left_blocks = q->own_blocks;
     rec->conn = q->conn;
-    memcpy(rec->route_text, q->route, sizeof rec->route_text);
+    /* the tag and its NUL only: what follows in the field is not read, and
+     * the record's last cache line, as cold as the rest, is not touched
+     * for a tag shorter than 64 bytes */
+    memcpy(rec->route_text, q->route, (size_t)q->route_len + 1);
     seq_end(&rec->seq, 2 * i + 2);
     __atomic_store_n(&h->records_written, i + 1, __ATOMIC_RELEASE);
 }

@@ -42,6 +42,7 @@ struct rp_req {
     uint16_t source, status, flags;
     uint8_t  is_head;         /* HTTP: a HEAD request, whose response has no body */
     uint8_t  answered;        /* HTTP: its response is complete (see above) */
+    uint8_t  route_len;       /* strlen(route) */
     int      fd;              /* HTTP: the connection, else -1 */
     uint64_t conn;            /* HTTP: the connection's number */
     uint64_t start_ns;
