@@ -224,6 +224,9 @@ static void after_fork_child(void)
     rp_requests_after_fork_child();
     rp_conns_after_fork_child();
     rp_ring_unmap(&parent);
+    /* the allocator may be asked here: glibc's fork re-creates the arena
+     * locks in the child of a multi-threaded parent, and a single-threaded
+     * one takes none */
     if (state == ON)
         sample_now(heap_stats());
     rp_self.busy = busy_at_fork;
