@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include "allocator.h"
+#include "clock.h"
 #include "conn.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -77,11 +77,10 @@ struct rp_ring *rp_current_ring(void)
     return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ON ? &ring : NULL;
 }
 
+/* The due check's clock: coarse is enough for an interval, and cheaper. */
 static uint64_t coarse_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return rp_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 /* When the next sample is due (coarse_ns), UINT64_MAX for never: read
@@ -273,9 +272,7 @@ static void mark_exited(struct rp_ring *r)
 {
     if (rp_ring_remove_if_idle_child(r))
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    r->hdr->end_real_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    r->hdr->end_real_ns = rp_clock_ns(CLOCK_REALTIME);
     __atomic_store_n(&r->hdr->state, RP_STATE_EXITED, __ATOMIC_RELEASE);
 }
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "lifecycle.h"
 #include "request.h"
 #include "shard.h"
@@ -285,9 +285,7 @@ static uint32_t thread_id(void)
 uint64_t rp_req_now_ns(void)
 {
     struct rp_ring *r = rp_current_ring();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint64_t now = rp_clock_ns(CLOCK_MONOTONIC);
     return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
 }
 

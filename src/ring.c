@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "allocator.h"
+#include "clock.h"
 #include "log.h"
 #include "procfs.h"
 #include "ring_sum.h"
@@ -23,13 +23,6 @@
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
     return (v + to - 1) / to * to;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void sanitize_name(char *out, size_t cap)
@@ -164,8 +157,8 @@ static void write_header(struct rp_ring *r, const struct layout *l, const char *
     h->ppid = (uint32_t)getppid();
     h->fork_parent = fork_parent;
     h->proc_start_ticks = rp_proc_start_ticks();
-    h->start_real_ns = clock_ns(CLOCK_REALTIME);
-    h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+    h->start_real_ns = rp_clock_ns(CLOCK_REALTIME);
+    h->start_mono_ns = rp_clock_ns(CLOCK_MONOTONIC);
     h->allocator = rp_next_kind();
     h->usable_method = rp_next_usable_method();
     h->interval_ms = s->interval_ms;

@@ -9,9 +9,9 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "allocator.h"
+#include "clock.h"
 #include "procfs.h"
 #include "ring_sum.h"
 #include "rss.h"
@@ -44,13 +44,6 @@ static void read_rss(struct rp_sample *s)
 
 static unsigned skip_next, skip_after_slow = 1;
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void repeat_heap(const struct rp_ring *r, struct rp_sample *s)
 {
     s->heap_mapped = r->hdr->last.heap_mapped;
@@ -74,9 +67,9 @@ static void read_heap(const struct rp_ring *r, struct rp_sample *s, enum rp_heap
         return;
     }
 #ifdef HAVE_MALLINFO2
-    uint64_t start = mono_ns();
+    uint64_t start = rp_clock_ns(CLOCK_MONOTONIC);
     struct mallinfo2 mi = mallinfo2();
-    if (mono_ns() - start > SLOW_NS) {
+    if (rp_clock_ns(CLOCK_MONOTONIC) - start > SLOW_NS) {
         skip_next = skip_after_slow;
         skip_after_slow = skip_after_slow < MAX_SKIP ? 2 * skip_after_slow : MAX_SKIP;
     } else {
@@ -94,7 +87,7 @@ void rp_sample_take(struct rp_ring *r, struct rp_sample *out, enum rp_heap_ask h
     struct rp_totals t;
 
     memset(out, 0, sizeof *out);
-    out->t_ns = mono_ns() - r->hdr->start_mono_ns;
+    out->t_ns = rp_clock_ns(CLOCK_MONOTONIC) - r->hdr->start_mono_ns;
     read_rss(out);
     rp_shards_sum(r, NULL, &t);
     out->live_bytes = t.live_bytes;
