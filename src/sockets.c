@@ -77,7 +77,6 @@ static int detecting(void)
     return __builtin_expect(__atomic_load_n(&rp_http_on, __ATOMIC_RELAXED), 0);
 }
 
-
 /* Reads that leave the data in the socket (MSG_PEEK), throw it away
  * unread (MSG_TRUNC on a stream, where the buffer may be NULL) or read
  * something else (MSG_ERRQUEUE) are not the connection's turn-taking. */
