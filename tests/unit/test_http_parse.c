@@ -159,6 +159,23 @@ static void skip_check(void)
     ok(rp_http_skip(&p, 10, &ev) == 10 && ev == RP_HTTP_BAD, "sendfile in the middle of a head is not HTTP framing");
 }
 
+/* Header lines of 1 to 40 bytes before and after the framing header, so
+ * that LFs fall on every offset of the 16-byte blocks the line scan
+ * reads, and lines cross them. */
+static void lines_of_every_length(void)
+{
+    char head[2048];
+    size_t at = (size_t)snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
+    for (int len = 1; len <= 40; len++) {
+        if (len == 20)
+            at += (size_t)snprintf(head + at, sizeof head - at, "Content-Length: 3\r\n");
+        at += (size_t)snprintf(head + at, sizeof head - at, "X%.*s\r\n", len - 1,
+                               ":abcdefghijklmnopqrstuvwxyz0123456789abcdefghij");
+    }
+    snprintf(head + at, sizeof head - at, "\r\nabcHTTP/1.1 204 No Content\r\n\n");
+    check(RP_HTTP_RESPONSES, head, 0, "L(200) D L(204) D", "header lines of every length from 1 to 40 bytes");
+}
+
 int main(void)
 {
     const enum rp_http_dir rq = RP_HTTP_REQUESTS, rs = RP_HTTP_RESPONSES;
@@ -191,6 +208,11 @@ int main(void)
     check(rq, "GET /q?a=b?c#d HTTP/1.1\r\n\r\nGET /h#x?y HTTP/1.1\r\n\r\n", 0, "L(GET /q) D L(GET /h) D",
           "the path ends at the first ? or #");
     check(rq, "GET /a\tb HTTP/1.1\r\n\r\n", 0, "B X", "a control character in the target is not HTTP");
+    check(rq, "POST /u HTTP/1.1\r\nTRANSFER-ENCODING: CHUNKED\r\n\r\n2\r\nok\r\n0\r\n\r\nGET /v HTTP/1.1\r\n\r\n", 0,
+          "L(POST /u) D L(GET /v) D", "Transfer-Encoding in capitals");
+    check(rq, "POST /a HTTP/1.1\r\nContent\rLength: 3\r\nTransfer\rEncoding: chunked\r\n\r\n"
+              "GET /b HTTP/1.1\r\n\r\n", 0,
+          "L(POST /a) D L(GET /b) D", "a CR where the name has its dash is not that header");
 
     char longreq[600];
     snprintf(longreq, sizeof longreq, "GET /%0300d HTTP/1.1\r\n\r\n", 7);
@@ -222,6 +244,7 @@ int main(void)
               "HTTP/1.1 304 Not Modified\r\nServer: nginx\r\n\r\n", 0,
           "L(200) D L(304) D", "the heads nginx writes");
     check(rs, "<html>", 0, "B X", "a response that is not HTTP");
+    lines_of_every_length();
     begin_check();
     skip_check();
     return done_testing();
