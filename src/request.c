@@ -311,7 +311,7 @@ struct rp_req *rp_req_begin(uint16_t source)
     struct rp_ring *r = rp_current_ring();
     if (!r)
         return NULL;
-    int saved_errno = errno;
+    int *errno_at = rp_errno(), saved_errno = *errno_at;
     uint64_t now = rp_req_now_ns();
     struct rp_req *q = NULL;
     if (lock(1)) {
@@ -334,7 +334,7 @@ struct rp_req *rp_req_begin(uint16_t source)
         }
         unlock();
     }
-    errno = saved_errno;
+    *errno_at = saved_errno;
     return q;
 }
 
@@ -533,7 +533,7 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
         gap.n = 0;
     }
     struct rp_ring *r = rp_current_ring();
-    int saved_errno = errno;  /* mapping the route index makes a system call */
+    int *errno_at = rp_errno(), saved_errno = *errno_at; /* mapping the route index makes a system call */
     uint64_t end_ns = q->closed_ns ? q->closed_ns : rp_req_now_ns();
     if (!lock(why != RP_END_EXIT)) {
         /* a signal handler that interrupted this thread's own use of the
@@ -541,7 +541,7 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
          * lock held elsewhere for too long, it is lost */
         if (why == RP_END_EXIT && rp_req_is(q, id ? id : q->id))
             rp_req_count(offsetof(struct rp_header, req_lost));
-        errno = saved_errno;
+        *errno_at = saved_errno;
         return;
     }
     int ended = q->state == RP_REQ_OPEN && (id == 0 || q->id == id);
@@ -577,7 +577,7 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
             unlock();
         }
     }
-    errno = saved_errno;
+    *errno_at = saved_errno;
 }
 
 int rp_req_mark(const char *label)

@@ -19,6 +19,7 @@
 #ifndef REQPROF_SHARD_H
 #define REQPROF_SHARD_H
 
+#include <errno.h>
 #include <stddef.h>
 #include "lifecycle.h"
 #include "request.h"
@@ -30,9 +31,22 @@ struct rp_thread {
     struct rp_req *req;    /* the request this thread's calls are charged to, or NULL (request.h) */
     int busy;              /* reqprof is working on this thread: pass calls through uncounted */
     int exited;            /* the thread's exit destructor has released its shard */
+    int *errno_at;         /* the thread's errno, once rp_errno has asked */
 };
 
 extern __thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
+
+/* The thread's errno. `errno` is a call into libc (__errno_location) at
+ * every use, and the socket hooks keep errno around their bookkeeping on
+ * every call; a thread's errno does not move, so its address is asked
+ * once and kept beside the thread's other hot fields. */
+static inline int *rp_errno(void)
+{
+    int *e = rp_self.errno_at;
+    if (__builtin_expect(e == NULL, 0))
+        rp_self.errno_at = e = &errno;
+    return e;
+}
 
 static inline struct rp_class_counts *rp_shard_class(unsigned char *shard, unsigned cls)
 {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "conn.h"
 #include "lifecycle.h"
+#include "shard.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -83,7 +84,7 @@ static int detecting(void)
 #define UNREAD (MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)
 
 /* conn.c's bookkeeping keeps errno as the real call left it. */
-#define KEEP_ERRNO(stmt) do { int saved_ = errno; stmt; errno = saved_; } while (0)
+#define KEEP_ERRNO(stmt) do { int *errno_ = rp_errno(), saved_ = *errno_; stmt; *errno_ = saved_; } while (0)
 
 /* After a read of one buffer (r is the real call's result): tells conn.c. */
 static ssize_t got(int fd, void *buf, size_t len, ssize_t r)
