@@ -90,10 +90,11 @@ static struct rp_req *valid(const struct queued *e)
     return rp_req_is(e->q, e->id) ? e->q : NULL;
 }
 
+/* An emptied queue starts again at its first entry: one that is not
+ * pipelined on uses that entry alone, on the line of the fields above. */
 static void advance(struct conn *c)
 {
-    c->qhead = (uint8_t)((c->qhead + 1) % QUEUE_MAX);
-    c->qlen--;
+    c->qhead = --c->qlen ? (uint8_t)((c->qhead + 1) % QUEUE_MAX) : 0;
     c->head_done = 0;
     c->head_wrote = 0;
 }

@@ -336,14 +336,11 @@ static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t
         if (i == target || i == len || buf[i] != ' ' || len - i - 1 < sizeof http1 - 1
             || memcmp(buf + i + 1, http1, sizeof http1 - 1) != 0)
             return 0;
-        size_t path = path_end - target;
-        /* method (at most METHOD_MAX), a space and the path, cut to fit */
-        if (path > RP_ROUTE_LEN - 2 - method)
-            path = RP_ROUTE_LEN - 2 - method;
-        memcpy(p->start, buf, method);
-        p->start[method] = ' ';
-        memcpy(p->start + method + 1, buf + target, path);
-        p->start_len = (uint16_t)(method + 1 + path);
+        /* the method (at most METHOD_MAX), its space and the path are
+         * buf[0, path_end): the route, cut to fit */
+        size_t route = path_end < RP_ROUTE_LEN - 1 ? path_end : RP_ROUTE_LEN - 1;
+        memcpy(p->start, buf, route);
+        p->start_len = (uint16_t)route;
         p->start[p->start_len] = '\0';
         p->method_len = (uint8_t)method;
     }
