@@ -248,8 +248,8 @@ static void header_value(struct rp_http_parser *p, unsigned match, const char *v
  * ours (its first byte, and where its first colon would be, tell) costs
  * finding its LF; the values of ours are read. Returns the bytes taken,
  * with *ev set by head_end when the head ended; stops early at a line
- * not whole in buf, a CR not followed by LF at a line's start, or a
- * Content-Length too large (S_BAD), which the caller then deals with. */
+ * not whole in buf or a CR not followed by LF at a line's start, which
+ * the caller then deals with, and at a Content-Length too large (BAD). */
 static size_t headers_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     const char *at = buf, *end = buf + n;
@@ -267,8 +267,10 @@ static size_t headers_whole(struct rp_http_parser *p, const char *buf, size_t n,
         unsigned match = k && lf - at > k && at[k] == ':' ? header_named(at, k) : 0;
         if (match) {
             header_value(p, match, at + k + 1, lf);
-            if (p->state == S_BAD)
+            if (p->state == S_BAD) {
+                *ev = RP_HTTP_BAD;
                 return (size_t)(lf + 1 - buf);
+            }
         }
         at = lf + 1;
     }
@@ -547,7 +549,7 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
             break;
         case S_HDR_START:
             if ((used = headers_whole(p, buf + i, n - i, ev)))
-                i += used;   /* a Content-Length that overflows left S_BAD */
+                i += used;
             else
                 *ev = step(p, buf[i++]);
             break;

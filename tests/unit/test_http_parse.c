@@ -154,6 +154,10 @@ static void skip_check(void)
     feed_all(&p, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n");
     ok(!rp_http_until_close(&p), "one with a length does not");
 
+    rp_http_init(&p, RP_HTTP_REQUESTS);
+    ok(feed_all(&p, "GET /a HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n") == RP_HTTP_BAD,
+       "a Content-Length that overflows is BAD at once, with nothing after its line");
+
     rp_http_init(&p, RP_HTTP_RESPONSES);
     feed_all(&p, "HTTP");
     ok(rp_http_skip(&p, 10, &ev) == 10 && ev == RP_HTTP_BAD, "sendfile in the middle of a head is not HTTP framing");
