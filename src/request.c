@@ -282,11 +282,16 @@ static uint32_t thread_id(void)
     return my_tid;
 }
 
-uint64_t rp_req_now_ns(void)
+/* CLOCK_MONOTONIC since r's start (0 without a ring). */
+static uint64_t ring_now_ns(const struct rp_ring *r)
 {
-    struct rp_ring *r = rp_current_ring();
     uint64_t now = rp_clock_ns(CLOCK_MONOTONIC);
     return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
+}
+
+uint64_t rp_req_now_ns(void)
+{
+    return ring_now_ns(rp_current_ring());
 }
 
 void rp_req_count(size_t field)
@@ -312,7 +317,7 @@ struct rp_req *rp_req_begin(uint16_t source)
     if (!r)
         return NULL;
     int *errno_at = rp_errno(), saved_errno = *errno_at;
-    uint64_t now = rp_req_now_ns();
+    uint64_t now = ring_now_ns(r);
     struct rp_req *q = NULL;
     if (lock(1)) {
         if (!free_list)
@@ -534,7 +539,7 @@ void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
     }
     struct rp_ring *r = rp_current_ring();
     int *errno_at = rp_errno(), saved_errno = *errno_at; /* mapping the route index makes a system call */
-    uint64_t end_ns = q->closed_ns ? q->closed_ns : rp_req_now_ns();
+    uint64_t end_ns = q->closed_ns ? q->closed_ns : ring_now_ns(r);
     if (!lock(why != RP_END_EXIT)) {
         /* a signal handler that interrupted this thread's own use of the
          * lock: the request stays open and ends later; at exit, with the
@@ -589,7 +594,7 @@ int rp_req_mark(const char *label)
     uint64_t i = h->marks_written;
     struct rp_mark *m = (struct rp_mark *)(r->base + h->mark_off + (i % h->mark_cap) * sizeof *m);
     seq_begin(&m->seq, 2 * i + 1);
-    m->t_ns = rp_req_now_ns();
+    m->t_ns = ring_now_ns(r);
     m->tid = thread_id();
     m->requests = h->req_ended;
     size_t len = label ? strnlen(label, sizeof m->label - 1) : 0;
