@@ -92,6 +92,12 @@ static inline void rp_count_alloc(const void *p, size_t usable, size_t req)
         rp_req_alloc(rp_self.req, p, cls, usable);
 }
 
+/* A free counted in the thread's own shard s. */
+static inline void rp_shard_count_free(unsigned char *s, size_t usable)
+{
+    rp_shard_add_free(rp_shard_class(s, rp_class_of(usable)), usable);
+}
+
 /* Block p of `usable` bytes was given back. */
 static inline void rp_count_free(const void *p, size_t usable)
 {
@@ -99,7 +105,7 @@ static inline void rp_count_free(const void *p, size_t usable)
     if (__builtin_expect(s == NULL, 0)) {
         rp_count_free_slow(usable);
     } else {
-        rp_shard_add_free(rp_shard_class(s, rp_class_of(usable)), usable);
+        rp_shard_count_free(s, usable);
     }
     if (__builtin_expect(rp_self.req != NULL, 0))
         rp_req_free(rp_self.req, p, usable);
