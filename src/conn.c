@@ -149,13 +149,24 @@ static struct rp_req *current(void)
     return q && q->state == RP_REQ_OPEN ? q : NULL;
 }
 
+/* A connection that began like TLS but whose plaintext the host never
+ * asked its TLS library for was not HTTPS: a TLS client at an HTTP
+ * server. It counts as not HTTP when it is done with. */
+static void count_unused_tls(const struct conn *c)
+{
+    if (c->kind == K_HTTP && c->tls && !c->tls_used)
+        rp_req_count(offsetof(struct rp_header, http_not_http));
+}
+
 void rp_conn_accepted(int fd)
 {
     struct conn *c = entry(fd);
     if (!c)
         return;
-    if (c->kind == K_HTTP)      /* closed behind our back (vfork child, fclose of a FILE on it) */
+    if (c->kind == K_HTTP) {    /* closed behind our back (vfork child, fclose of a FILE on it) */
+        count_unused_tls(c);
         end_all(c, RP_END_CLOSE);
+    }
     memset(c, 0, sizeof *c);
     c->kind = K_HTTP;
     c->serial = __atomic_add_fetch(&conns_accepted, 1, __ATOMIC_RELAXED);
@@ -170,8 +181,10 @@ void rp_conn_connected(int fd)
     struct conn *c = entry(fd);
     if (!c)
         return;
-    if (c->kind == K_HTTP)
+    if (c->kind == K_HTTP) {
+        count_unused_tls(c);
         end_all(c, RP_END_CLOSE);
+    }
     memset(c, 0, sizeof *c);
     c->kind = K_UPSTREAM;
     struct rp_req *q = current();
@@ -394,15 +407,6 @@ void rp_conn_sent_file(int fd, ssize_t n)
  * thread's next turn, not now: servers free a connection's memory after
  * close() (nginx destroys the connection's pool), and that is the
  * request's clean-up. Its record says when the connection closed. */
-/* A connection that began like TLS but whose plaintext the host never
- * asked its TLS library for was not HTTPS: a TLS client at an HTTP
- * server. It counts as not HTTP when it is done with. */
-static void count_unused_tls(const struct conn *c)
-{
-    if (c->kind == K_HTTP && c->tls && !c->tls_used)
-        rp_req_count(offsetof(struct rp_header, http_not_http));
-}
-
 void rp_conn_closing(int fd)
 {
     struct conn *c = lookup(fd);
@@ -445,18 +449,23 @@ void rp_conn_idle(void)
     rp_req_switch(NULL);
 }
 
-/* The child's pool is empty (request.c): every queue is stale. Only the
- * entries in use are written, so the child copies no more pages than it
- * must. */
+/* The child's pool is empty (request.c): every queue is stale. A TLS
+ * connection whose plaintext was not seen yet is the parent's to count
+ * as not HTTP, if it comes to that. Only the entries in use are written,
+ * so the child copies no more pages than it must. */
 void rp_conns_after_fork_child(void)
 {
     for (unsigned k = 0; k < MAX_CHUNKS; k++) {
         struct conn *chunk = chunks[k];
-        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++)
-            if (chunk[i].qlen || chunk[i].kind == K_UPSTREAM) {
-                chunk[i].qlen = 0;
-                chunk[i].head_done = 0;
-                chunk[i].owner = (struct queued){ NULL, 0 };
+        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++) {
+            struct conn *c = &chunk[i];
+            if (c->qlen || c->kind == K_UPSTREAM) {
+                c->qlen = 0;
+                c->head_done = 0;
+                c->owner = (struct queued){ NULL, 0 };
             }
+            if (c->tls && !c->tls_used)
+                c->tls_used = 1;
+        }
     }
 }
