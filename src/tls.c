@@ -19,9 +19,13 @@
  * bound to the first definition in the global scope, or failing that in
  * its own dependencies. So: RTLD_NEXT's, the rest of the global scope,
  * when there is one (a program linked with libssl, as nginx is); else the
- * caller's own, looked up from the object that called (one loaded with
- * dlopen and RTLD_LOCAL, as Python's _ssl module is, which may even bring
- * its own copy of libssl). Those are kept per calling object.
+ * calling object's own, looked up from the object the return address is
+ * in (one loaded with dlopen and RTLD_LOCAL, as Python's _ssl module is);
+ * else, when that object finds none (it reached us through a tail call
+ * from another object), the first loaded object's that does. The last is
+ * a guess only in a process that loads two different TLS libraries and
+ * tail-calls into one. What is found is kept per calling object until
+ * the next dlclose, which we stand in front of for that.
  *
  * Not followed: a TLS library linked statically into the host, or one
  * that renames the functions in its headers (wolfSSL's compatibility
@@ -35,6 +39,7 @@
 #include <link.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include "hook.h"
 
@@ -55,82 +60,132 @@ static void *const ours[NFN] = { (void *)SSL_read, (void *)SSL_read_ex, (void *)
 #define NOT_GLOBAL ((void *)1)
 static void *global_fn[NFN];   /* RTLD_NEXT's, NOT_GLOBAL, or NULL before the first look */
 
-/* An object that called us with no definition in the global scope: its
- * loaded segments, a handle on it, and the definitions its lookup finds. */
-#define ORIGINS 32
+/* Definitions found for calls from objects outside the global scope's
+ * reach, by the calling object's address range. A slot is reserved with
+ * an atomic add, filled, then marked ready: no lock, so no fork or signal
+ * can leave one held. An entry counts only while `unloads` is what it
+ * was when the entry was made: any dlclose (ours, below) may have freed
+ * the library a cached pointer points into. Slots are not reused; once
+ * they are all taken, every such call looks its definition up afresh. */
+#define ORIGINS 64
 static struct origin {
-    uintptr_t lo, hi;
-    void *handle;
+    uintptr_t lo, hi;           /* the calling object's loaded segments */
+    unsigned long unloads;
     void *fn[NFN];
+    int ready;
 } origins[ORIGINS];
-static unsigned norigins;      /* published with release: entries below it are whole */
-static int origins_lock;
+static unsigned origins_taken;
+static unsigned long unloads;   /* odd while a dlclose is under way */
 
 static int is_ours(unsigned k, const void *f)
 {
     return f == ours[k] || (k == F_GET_FD && f == NULL);
 }
 
-struct span { uintptr_t base, lo, hi; };
+static int (*next_dlclose)(void *);
 
-static int span_of(struct dl_phdr_info *info, size_t size, void *arg)
+static int real_dlclose(void *handle)
+{
+    int (*f)(void *) = __atomic_load_n(&next_dlclose, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+        __atomic_store_n(&next_dlclose, f, __ATOMIC_RELEASE);
+    }
+    return f ? f(handle) : -1;
+}
+
+int dlclose(void *handle);
+
+/* An object may go: what was found for calls from it, or in it, is
+ * forgotten. */
+EXPORT int dlclose(void *handle)
+{
+    __atomic_add_fetch(&unloads, 1, __ATOMIC_ACQ_REL);
+    int r = real_dlclose(handle);
+    __atomic_add_fetch(&unloads, 1, __ATOMIC_ACQ_REL);
+    return r;
+}
+
+/* Function k as the object `name` (the main program for "") finds it:
+ * the object, then its dependencies; NULL when that is ours or none. */
+static void *defined_for(const char *name, unsigned k)
+{
+    void *h = dlopen(name[0] ? name : NULL, RTLD_LAZY | RTLD_NOLOAD);
+    if (!h)
+        return NULL;
+    void *f = dlsym(h, fn_name[k]);
+    real_dlclose(h);
+    return f && !is_ours(k, f) ? f : NULL;
+}
+
+/* One loaded object, picked by an address in it or by its place in the
+ * list (dl_iterate_phdr): its name copied out and its range. Nothing is
+ * looked up inside the iteration, which holds a loader lock that dlopen
+ * must not be asked for in the other order. */
+struct pick {
+    uintptr_t at;               /* in: an address in the object, or 0 */
+    unsigned index, seen;       /* in: else its place in the list */
+    int found;
+    uintptr_t lo, hi;
+    char name[4096];
+};
+
+static int pick_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    struct span *s = arg;
-    if (info->dlpi_addr != s->base)
-        return 0;
+    struct pick *p = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (unsigned i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-        if (!s->lo || lo < s->lo)
-            s->lo = lo;
-        if (hi > s->hi)
-            s->hi = hi;
+        uintptr_t seg = info->dlpi_addr + ph->p_vaddr;
+        if (seg < lo)
+            lo = seg;
+        if (seg + ph->p_memsz > hi)
+            hi = seg + ph->p_memsz;
     }
+    if (p->at ? !(p->at >= lo && p->at < hi) : p->seen++ != p->index)
+        return 0;
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    size_t len = strnlen(name, sizeof p->name);
+    if (len == sizeof p->name)
+        len = 0;                /* a name this long is not looked up */
+    memcpy(p->name, name, len);
+    p->name[len] = '\0';
+    p->lo = lo;
+    p->hi = hi;
+    p->found = 1;
     return 1;
 }
 
-/* The calling object's entry, made on its first call; NULL when it cannot
- * be told, or the table is full (then o, when it has a handle, serves
- * this call alone). */
-static struct origin *origin_of(uintptr_t caller, struct origin *o)
+/* Function k for a call from `caller` when the global scope has none: as
+ * the calling object finds it among its dependencies (an object loaded
+ * with dlopen and RTLD_LOCAL, as Python's _ssl module); else (the return
+ * address is not the caller's when the caller was reached by a tail call)
+ * as the first loaded object that finds one does: with one TLS library
+ * in the process, the right one. Sets the calling object's range. */
+static void *resolve(unsigned k, uintptr_t caller, uintptr_t *lo, uintptr_t *hi)
 {
-    unsigned n = __atomic_load_n(&norigins, __ATOMIC_ACQUIRE);
-    for (unsigned i = 0; i < n; i++)
-        if (caller >= origins[i].lo && caller < origins[i].hi)
-            return &origins[i];
-    Dl_info info;
-    struct span s = { 0, 0, 0 };
-    if (!dladdr((void *)caller, &info) || !info.dli_fname)
-        return NULL;
-    s.base = (uintptr_t)info.dli_fbase;
-    dl_iterate_phdr(span_of, &s);
-    /* the object's own handle: dlsym on it searches the object and its
-     * dependencies, which is where it found its TLS library */
-    void *handle = dlopen(info.dli_fname[0] ? info.dli_fname : NULL, RTLD_LAZY | RTLD_NOLOAD);
-    if (!handle || !s.hi)
-        return NULL;
-    *o = (struct origin){ .lo = s.lo, .hi = s.hi, .handle = handle };
-    struct origin *kept = NULL;
-    int inserted = 0;
-    while (__atomic_exchange_n(&origins_lock, 1, __ATOMIC_ACQUIRE))
-        ;
-    n = norigins;
-    for (unsigned i = 0; i < n && !kept; i++)     /* another thread made it meanwhile */
-        if (caller >= origins[i].lo && caller < origins[i].hi)
-            kept = &origins[i];
-    if (!kept && n < ORIGINS) {
-        origins[n] = *o;
-        kept = &origins[n];
-        inserted = 1;
-        __atomic_store_n(&norigins, n + 1, __ATOMIC_RELEASE);
+    struct pick p = { .at = caller };
+    *lo = *hi = 0;
+    dl_iterate_phdr(pick_object, &p);
+    if (p.found) {
+        *lo = p.lo;
+        *hi = p.hi;
+        void *f = defined_for(p.name, k);
+        if (f)
+            return f;
     }
-    __atomic_store_n(&origins_lock, 0, __ATOMIC_RELEASE);
-    if (kept && !inserted)
-        dlclose(handle);        /* the other thread's entry holds its own */
-    return kept;                /* NULL: the table is full, and o's handle is the caller's to close */
+    for (unsigned i = 0;; i++) {
+        p = (struct pick){ .index = i };
+        dl_iterate_phdr(pick_object, &p);
+        if (!p.found)
+            return NULL;
+        void *f = p.name[0] ? defined_for(p.name, k) : NULL;
+        if (f)
+            return f;
+    }
 }
 
 /* The definition of function k that a call from `caller` would have
@@ -146,20 +201,36 @@ static void *next_fn(unsigned k, const void *caller)
     }
     if (f != NOT_GLOBAL)
         return f;
-    struct origin once = { 0 }, *o = origin_of((uintptr_t)caller, &once);
-    if (!o) {
-        if (!once.handle)
-            return NULL;
-        f = dlsym(once.handle, fn_name[k]);
-        dlclose(once.handle);
-        return f && !is_ours(k, f) ? f : NULL;
+    uintptr_t at = (uintptr_t)caller;
+    unsigned long gen = __atomic_load_n(&unloads, __ATOMIC_ACQUIRE);
+    unsigned n = __atomic_load_n(&origins_taken, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < n && i < ORIGINS; i++) {
+        struct origin *o = &origins[i];
+        if (!__atomic_load_n(&o->ready, __ATOMIC_ACQUIRE) || o->unloads != gen || at < o->lo || at >= o->hi)
+            continue;
+        if ((f = __atomic_load_n(&o->fn[k], __ATOMIC_ACQUIRE)))
+            return f;
+        break;                  /* this object's entry lacks k: looked up below */
     }
-    f = __atomic_load_n(&o->fn[k], __ATOMIC_ACQUIRE);
-    if (!f) {
-        f = dlsym(o->handle, fn_name[k]);
-        if (f && is_ours(k, f))
-            f = NULL;
+    uintptr_t lo, hi;
+    f = resolve(k, at, &lo, &hi);
+    if (!f || (gen & 1) || !hi || gen != __atomic_load_n(&unloads, __ATOMIC_ACQUIRE))
+        return f;               /* not kept: an unload was under way */
+    for (unsigned i = 0; i < n && i < ORIGINS; i++) {   /* an entry for the object: add k to it */
+        struct origin *o = &origins[i];
+        if (__atomic_load_n(&o->ready, __ATOMIC_ACQUIRE) && o->unloads == gen && o->lo == lo && o->hi == hi) {
+            __atomic_store_n(&o->fn[k], f, __ATOMIC_RELEASE);
+            return f;
+        }
+    }
+    unsigned slot = __atomic_fetch_add(&origins_taken, 1, __ATOMIC_ACQ_REL);
+    if (slot < ORIGINS) {
+        struct origin *o = &origins[slot];
+        o->lo = lo;
+        o->hi = hi;
+        o->unloads = gen;
         __atomic_store_n(&o->fn[k], f, __ATOMIC_RELEASE);
+        __atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
     }
     return f;
 }

@@ -130,15 +130,15 @@ stop_test_nginx
 # dlopen(RTLD_LOCAL): the object's own libssl is where its calls go on to
 libssl=$(ldconfig -p 2>/dev/null | awk '$1 == "libssl.so.3" { print $NF; exit }')
 if [ -n "$libssl" ] && command -v "${CC:-cc}" >/dev/null; then
-    "${CC:-cc}" -shared -fPIC -o "$WORK/tls_local_lib.so" "$top_srcdir/tests/progs/tls_local_lib.c" \
+    "${CC:-cc}" -O2 -shared -fPIC -o "$WORK/tls_local_lib.so" "$top_srcdir/tests/progs/tls_local_lib.c" \
         -l:libssl.so.3 -l:libcrypto.so.3 &&
         "${CC:-cc}" -o "$WORK/tls_local" "$top_srcdir/tests/progs/tls_local.c" -ldl
     ok $? "tls_local built against $libssl"
-    is "$("$WORK/tls_local" "$WORK/tls_local_lib.so")" reached=2 "without reqprof, the calls reach OpenSSL"
+    is "$("$WORK/tls_local" "$WORK/tls_local_lib.so")" "reached=4 tail=1" "without reqprof, the calls reach OpenSSL"
     for mode in local global; do
-        is "$(preloaded "$WORK/tls_local" "$WORK/tls_local_lib.so" $mode)" reached=2 \
-            "RTLD_${mode^^}: SSL_write and SSL_read go on to OpenSSL under reqprof"
-        is "$(REQPROF_HTTP=0 preloaded "$WORK/tls_local" "$WORK/tls_local_lib.so" $mode)" reached=2 \
+        is "$(preloaded "$WORK/tls_local" "$WORK/tls_local_lib.so" $mode)" "reached=4 tail=1" \
+            "RTLD_${mode^^}: SSL_write, SSL_read and their _ex forms go on to OpenSSL under reqprof, from a tail call too"
+        is "$(REQPROF_HTTP=0 preloaded "$WORK/tls_local" "$WORK/tls_local_lib.so" $mode)" "reached=4 tail=1" \
             "RTLD_${mode^^}: ... and with detection off"
     done
 else
