@@ -18,6 +18,28 @@ stop_all() {
 }
 trap stop_all EXIT
 
+# nginx_test_setup: two free ports (port, port2), $WORK/nginx for the
+# config and logs, and $WORK/www/static/file.txt (20000 bytes) that
+# workers running as nobody can read
+nginx_test_setup() {
+    port=$(free_port)
+    port2=$(free_port)
+    [ "$port" != "$port2" ] || port2=$((port + 1))
+    chmod 711 "$WORK"
+    mkdir -p "$WORK/nginx" "$WORK/www/static"
+    head -c 20000 /dev/zero | tr '\0' 's' >"$WORK/www/static/file.txt"
+    chmod -R a+rX "$WORK/www"
+}
+
+# start_test_nginx: nginx with $WORK/nginx/nginx.conf under reqprof,
+# stopped when the test exits (or by stop_test_nginx); one TAP line
+stop_test_nginx() { stop_nginx "$WORK/nginx"; }
+start_test_nginx() {
+    STOPPERS="$STOPPERS stop_test_nginx"
+    start_nginx "$WORK/nginx"
+    ok $? "nginx starts under reqprof"
+}
+
 # start_server PROG: runs tests/progs/PROG under reqprof on a port of its
 # choosing; sets SERVER_PID and SERVER_PORT. Settings (REQPROF_PATHS=0 ...)
 # go in front of the call.

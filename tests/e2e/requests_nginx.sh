@@ -26,13 +26,7 @@ curl_version=$(curl --version | sed -n '1s/^curl \([0-9.]*\).*/\1/p')
 [ "$(printf '7.84.0\n%s\n' "$curl_version" | sort -V | head -1)" = 7.84.0 ] ||
     skip_all "curl $curl_version has no -w %header{} (7.84)"
 
-port=$(free_port)
-port2=$(free_port)
-[ "$port" != "$port2" ] || port2=$((port + 1))
-chmod 711 "$WORK" # the workers may run as nobody: the static file must be reachable
-mkdir -p "$WORK/nginx" "$WORK/www/static"
-head -c 20000 /dev/zero | tr '\0' 's' >"$WORK/www/static/file.txt"
-chmod -R a+rX "$WORK/www"
+nginx_test_setup
 { nginx_conf_head "$WORK/nginx" 256; cat <<CONF
     sendfile on;
     keepalive_timeout 30;
@@ -54,11 +48,7 @@ chmod -R a+rX "$WORK/www"
 CONF
 } >"$WORK/nginx/nginx.conf"
 
-stop_test_nginx() { stop_nginx "$WORK/nginx"; }
-STOPPERS=stop_test_nginx
-
-start_nginx "$WORK/nginx"
-ok $? "nginx starts under reqprof"
+start_test_nginx
 
 # fetch ROUTE URL...: one curl, so one keep-alive connection for all its
 # URLs; each response adds "ROUTE STATUS CONNECTS WORKER UPSTREAM_WORKER"

@@ -28,12 +28,7 @@ command -v curl >/dev/null || skip_all "curl is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v openssl >/dev/null || skip_all "openssl is not installed (scripts/install-deps installs it)"
 
-port=$(free_port)
-port2=$(free_port)
-[ "$port" != "$port2" ] || port2=$((port + 1))
-chmod 711 "$WORK" # the workers may run as nobody: the static file must be reachable
-mkdir -p "$WORK/nginx" "$WORK/www/static"
-head -c 20000 /dev/zero | tr '\0' 's' >"$WORK/www/static/file.txt"
+nginx_test_setup
 head -c 8000000 /dev/zero | tr '\0' 'L' >"$WORK/www/static/large.txt"
 chmod -R a+rX "$WORK/www"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
@@ -59,11 +54,7 @@ ok $? "a self-signed certificate"
 CONF
 } >"$WORK/nginx/nginx.conf"
 
-stop_test_nginx() { stop_nginx "$WORK/nginx"; }
-STOPPERS=stop_test_nginx
-
-start_nginx "$WORK/nginx"
-ok $? "nginx starts under reqprof"
+start_test_nginx
 
 tls=https://127.0.0.1:$port
 : >"$WORK/tally"
