@@ -32,9 +32,6 @@ struct conn {
     uint8_t head_done;         /* the head request's response is complete */
     uint8_t head_wrote;        /* bytes of a response were written for the head request */
     uint8_t out_bad;           /* responses could not be framed: a read after a write ends a request */
-    uint8_t heard;             /* bytes were read from it */
-    uint8_t tls;               /* its first byte began a TLS handshake: its HTTP is what tls.c sees */
-    uint8_t tls_used;          /* the host's TLS library handed over its plaintext (tls.c) */
     uint8_t qhead, qlen;
     uint64_t serial;
     struct queued queue[QUEUE_MAX];
@@ -149,24 +146,13 @@ static struct rp_req *current(void)
     return q && q->state == RP_REQ_OPEN ? q : NULL;
 }
 
-/* A connection that began like TLS but whose plaintext the host never
- * asked its TLS library for was not HTTPS: a TLS client at an HTTP
- * server. It counts as not HTTP when it is done with. */
-static void count_unused_tls(const struct conn *c)
-{
-    if (c->kind == K_HTTP && c->tls && !c->tls_used)
-        rp_req_count(offsetof(struct rp_header, http_not_http));
-}
-
 void rp_conn_accepted(int fd)
 {
     struct conn *c = entry(fd);
     if (!c)
         return;
-    if (c->kind == K_HTTP) {    /* closed behind our back (vfork child, fclose of a FILE on it) */
-        count_unused_tls(c);
+    if (c->kind == K_HTTP)      /* closed behind our back (vfork child, fclose of a FILE on it) */
         end_all(c, RP_END_CLOSE);
-    }
     memset(c, 0, sizeof *c);
     c->kind = K_HTTP;
     c->serial = __atomic_add_fetch(&conns_accepted, 1, __ATOMIC_RELAXED);
@@ -181,10 +167,8 @@ void rp_conn_connected(int fd)
     struct conn *c = entry(fd);
     if (!c)
         return;
-    if (c->kind == K_HTTP) {
-        count_unused_tls(c);
+    if (c->kind == K_HTTP)
         end_all(c, RP_END_CLOSE);
-    }
     memset(c, 0, sizeof *c);
     c->kind = K_UPSTREAM;
     struct rp_req *q = current();
@@ -319,30 +303,12 @@ static struct conn *client(int fd, int writing)
     return c;
 }
 
-/* Whether the first of the n bytes read is a TLS record of the handshake
- * (a ClientHello): no HTTP/1.x request begins with that byte. */
-static int starts_tls(const struct iovec *iov, int iovcnt, ssize_t n)
-{
-    for (int i = 0; i < iovcnt && n > 0; i++)
-        if (iov[i].iov_len)
-            return *(const unsigned char *)iov[i].iov_base == 0x16;
-    return 0;
-}
-
-/* Bytes read from fd: from the socket (tls 0), or the plaintext of a TLS
- * connection (tls 1). A connection's HTTP is parsed from one or the
- * other, as its first byte said. */
-static void read_bytes(int fd, const struct iovec *iov, int iovcnt, ssize_t n, int tls)
+void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = client(fd, 0);
     if (!c)
         return;
-    if (!tls && !c->heard && n > 0) {
-        c->heard = 1;
-        c->tls = c->kind == K_HTTP && starts_tls(iov, iovcnt, n);
-    }
-    c->tls_used |= tls & c->tls;
-    size_t left = n > 0 && c->tls == tls ? (size_t)n : 0;
+    size_t left = n > 0 ? (size_t)n : 0;
     for (int i = 0; i < iovcnt && left; i++) {
         size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
         feed_in(c, fd, iov[i].iov_base, len);
@@ -352,14 +318,13 @@ static void read_bytes(int fd, const struct iovec *iov, int iovcnt, ssize_t n, i
 }
 
 /* Requests in flight on an ignored connection still get their responses. */
-static void wrote_bytes(int fd, const struct iovec *iov, int iovcnt, ssize_t n, int tls)
+void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = client(fd, 1);
     if (!c)
         return;
     struct rp_req *q = head(c);
-    c->tls_used |= tls & c->tls;
-    size_t left = n > 0 && q && c->tls == tls ? (size_t)n : 0;
+    size_t left = n > 0 && q ? (size_t)n : 0;
     for (int i = 0; i < iovcnt && left; i++) {
         size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
         q = feed_out(c, q, iov[i].iov_base, len);
@@ -368,30 +333,6 @@ static void wrote_bytes(int fd, const struct iovec *iov, int iovcnt, ssize_t n, 
     rp_req_switch(q);
 }
 
-void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
-{
-    read_bytes(fd, iov, iovcnt, n, 0);
-}
-
-void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
-{
-    wrote_bytes(fd, iov, iovcnt, n, 0);
-}
-
-void rp_conn_tls_read(int fd, const void *buf, ssize_t n)
-{
-    struct iovec v = { (void *)buf, n > 0 ? (size_t)n : 0 };
-    read_bytes(fd, &v, 1, n, 1);
-}
-
-void rp_conn_tls_wrote(int fd, const void *buf, ssize_t n)
-{
-    struct iovec v = { (void *)buf, n > 0 ? (size_t)n : 0 };
-    wrote_bytes(fd, &v, 1, n, 1);
-}
-
-/* On a TLS connection too: with kernel TLS, SSL_sendfile sends the file's
- * plaintext with sendfile. */
 void rp_conn_sent_file(int fd, ssize_t n)
 {
     struct conn *c = lookup(fd);
@@ -412,7 +353,6 @@ void rp_conn_closing(int fd)
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
         return;
-    count_unused_tls(c);
     struct rp_req *q = head(c);
     if (q && c->head_done && rp_self.req == q) {
         q->closed_ns = rp_req_now_ns();
@@ -439,7 +379,6 @@ void rp_conn_shutdown(int fd, int how)
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE || c->kind == K_UPSTREAM || how == SHUT_RD)
         return;
-    count_unused_tls(c);
     end_all(c, RP_END_CLOSE);
     c->kind = K_IGNORED;          /* what a lingering close still reads is not a request */
 }
@@ -449,23 +388,18 @@ void rp_conn_idle(void)
     rp_req_switch(NULL);
 }
 
-/* The child's pool is empty (request.c): every queue is stale. A TLS
- * connection whose plaintext was not seen yet is the parent's to count
- * as not HTTP, if it comes to that. Only the entries in use are written,
- * so the child copies no more pages than it must. */
+/* The child's pool is empty (request.c): every queue is stale. Only the
+ * entries in use are written, so the child copies no more pages than it
+ * must. */
 void rp_conns_after_fork_child(void)
 {
     for (unsigned k = 0; k < MAX_CHUNKS; k++) {
         struct conn *chunk = chunks[k];
-        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++) {
-            struct conn *c = &chunk[i];
-            if (c->qlen || c->kind == K_UPSTREAM) {
-                c->qlen = 0;
-                c->head_done = 0;
-                c->owner = (struct queued){ NULL, 0 };
+        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++)
+            if (chunk[i].qlen || chunk[i].kind == K_UPSTREAM) {
+                chunk[i].qlen = 0;
+                chunk[i].head_done = 0;
+                chunk[i].owner = (struct queued){ NULL, 0 };
             }
-            if (c->tls && !c->tls_used)
-                c->tls_used = 1;
-        }
     }
 }

@@ -28,11 +28,6 @@
  * writes to it (a keep-alive upstream from a pool), so a proxied
  * response's work is charged to the client's request.
  *
- * A connection whose first byte begins a TLS handshake carries HTTPS: its
- * socket bytes are not parsed, and its HTTP is the plaintext the host's
- * TLS library hands over (tls.c: SSL_read and SSL_write on its
- * descriptor). Turn-taking and charging are the same.
- *
  * The table is shared; a connection is assumed to be served by one thread
  * at a time (so it is in every HTTP/1.x server we know of). Entries live
  * in chunks that are mapped on first use and never unmapped.
@@ -57,11 +52,6 @@ void rp_conn_before_read(int fd);
 void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n);
 void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n);
 void rp_conn_sent_file(int fd, ssize_t n);
-/* The plaintext of a TLS connection, read or written through the TLS
- * library (n as SSL_read and SSL_write return it: <= 0 is no bytes). The
- * read is preceded by rp_conn_before_read, as a socket read is. */
-void rp_conn_tls_read(int fd, const void *buf, ssize_t n);
-void rp_conn_tls_wrote(int fd, const void *buf, ssize_t n);
 void rp_conn_closing(int fd);
 void rp_conn_closing_range(unsigned first, unsigned last);
 void rp_conn_shutdown(int fd, int how);

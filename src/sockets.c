@@ -10,6 +10,7 @@
  * call on the data path, and the rare ones (mapping a chunk at accept)
  * are followed by restoring it.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,8 +21,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include "hook.h"
+#include "conn.h"
 #include "lifecycle.h"
+#include "shard.h"
+
+#define EXPORT __attribute__((visibility("default")))
 
 struct next_sockets {
     int (*accept)(int, struct sockaddr *, socklen_t *);
@@ -54,10 +58,33 @@ struct next_sockets {
 
 static struct next_sockets next;
 
+/* Looked up on first use of each: dlsym is safe to call from here (it
+ * may call calloc, which the boot pool serves until malloc is known). A
+ * race looks the same symbol up twice and stores the same pointer. */
+static void *lookup(void **slot, const char *name)
+{
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+#define NEXT(fn) ((__typeof__(next.fn))lookup((void **)&next.fn, #fn))
+
+static int detecting(void)
+{
+    return __builtin_expect(__atomic_load_n(&rp_http_on, __ATOMIC_RELAXED), 0);
+}
+
 /* Reads that leave the data in the socket (MSG_PEEK), throw it away
  * unread (MSG_TRUNC on a stream, where the buffer may be NULL) or read
  * something else (MSG_ERRQUEUE) are not the connection's turn-taking. */
 #define UNREAD (MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)
+
+/* conn.c's bookkeeping keeps errno as the real call left it. */
+#define KEEP_ERRNO(stmt) do { int *errno_ = rp_errno(), saved_ = *errno_; stmt; *errno_ = saved_; } while (0)
 
 /* After a read of one buffer (r is the real call's result): tells conn.c. */
 static ssize_t got(int fd, void *buf, size_t len, ssize_t r)
