@@ -1,11 +1,12 @@
 /* allocator.c -- see allocator.h. */
 #include <dlfcn.h>
 #include <string.h>
+#include "hot.h"
 #include "allocator.h"
 #include "log.h"
 
-struct rp_next rp_next;
-int rp_next_is_glibc;
+RP_HOT_DATA struct rp_next rp_next;
+RP_HOT_DATA int rp_next_is_glibc;
 static int resolving;
 
 static void *next_sym(const char *name)

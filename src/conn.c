@@ -4,14 +4,19 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include "hot.h"
 #include "conn.h"
 #include "http_parse.h"
 #include "request.h"
 #include "shard.h"
 
-#define CHUNK_BITS 8
+/* Chunks are large (4096 entries, 3.4 MiB of address space, of which
+ * only the pages of descriptors in use are ever touched) so that their
+ * index is small enough to share a page with the other hot globals
+ * (hot.h): a lookup costs no page of its own. */
+#define CHUNK_BITS 12
 #define CHUNK_FDS (1 << CHUNK_BITS)
-#define MAX_CHUNKS 4096        /* descriptors up to 2^20 are followed */
+#define MAX_CHUNKS 256         /* descriptors up to 2^20 are followed */
 #define QUEUE_MAX 32           /* pipelined requests in flight on one connection */
 
 enum kind {
@@ -39,10 +44,12 @@ struct conn {
     struct rp_http_parser in, out;
 };
 
-int rp_http_on __attribute__((aligned(64))); /* read by every socket call: not beside a written word */
-static int route_paths = 1;
+/* read by every socket call: not beside a written word */
+RP_HOT_DATA int rp_http_on __attribute__((aligned(64)));
+RP_HOT_DATA static int route_paths = 1;
+RP_HOT_DATA static struct conn *chunks[MAX_CHUNKS];
 static uint64_t conns_accepted;
-static struct conn *chunks[MAX_CHUNKS];
+static int fd_end;             /* 1 + the highest descriptor given an entry: scans stop there */
 
 void rp_conn_settings(int detect, int paths)
 {
@@ -66,23 +73,35 @@ static struct conn *lookup(int fd)
     return chunk ? &chunk[fd & (CHUNK_FDS - 1)] : NULL;
 }
 
+/* fd_end, raised to cover fd. */
+static void count_fd(int fd)
+{
+    int end = __atomic_load_n(&fd_end, __ATOMIC_RELAXED);
+    while (fd >= end && !__atomic_compare_exchange_n(&fd_end, &end, fd + 1, 1,
+                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
 /* The entry for fd, mapping its chunk if need be (at accept and connect
  * only, never on the data path). Two threads mapping the same chunk at
  * once: one wins, the other unmaps its own. */
 static struct conn *entry(int fd)
 {
     struct conn *c = lookup(fd);
-    if (c || fd < 0 || fd >= MAX_CHUNKS * CHUNK_FDS)
-        return c;
-    void *m = mmap(NULL, CHUNK_FDS * sizeof(struct conn), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    struct conn *expect = NULL;
-    if (!__atomic_compare_exchange_n(&chunks[fd >> CHUNK_BITS], &expect, (struct conn *)m, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        munmap(m, CHUNK_FDS * sizeof(struct conn));
-    return lookup(fd);
+    if (!c && fd >= 0 && fd < MAX_CHUNKS * CHUNK_FDS) {
+        void *m = mmap(NULL, CHUNK_FDS * sizeof(struct conn), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        struct conn *expect = NULL;
+        if (!__atomic_compare_exchange_n(&chunks[fd >> CHUNK_BITS], &expect, (struct conn *)m, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            munmap(m, CHUNK_FDS * sizeof(struct conn));
+        c = lookup(fd);
+    }
+    if (c)
+        count_fd(fd);
+    return c;
 }
 
 static struct rp_req *valid(const struct queued *e)
@@ -101,7 +120,7 @@ static void advance(struct conn *c)
 
 /* The request being served on c, or NULL. An answered head may have been
  * ended meanwhile (request.c ends it when its thread moves on): it goes. */
-static struct rp_req *head(struct conn *c)
+RP_HOT static struct rp_req *head(struct conn *c)
 {
     while (c->qlen) {
         struct rp_req *q = valid(&c->queue[c->qhead]);
@@ -122,7 +141,7 @@ static void link_successor(struct conn *c, struct rp_req *q)
     q->next_id = n->id;
 }
 
-static void pop(struct conn *c, enum rp_req_end why)
+RP_HOT static void pop(struct conn *c, enum rp_req_end why)
 {
     struct queued *e = &c->queue[c->qhead];
     struct rp_req *q = valid(e);
@@ -146,7 +165,7 @@ static struct rp_req *current(void)
     return q && q->state == RP_REQ_OPEN ? q : NULL;
 }
 
-void rp_conn_accepted(int fd)
+RP_HOT void rp_conn_accepted(int fd)
 {
     struct conn *c = entry(fd);
     if (!c)
@@ -182,7 +201,7 @@ void rp_conn_connected(int fd)
  * answered or gone, it changes hands (a keep-alive upstream taken from
  * the pool). Several upstreams written in one turn of an event loop each
  * keep their own owner. */
-static void upstream_used(struct conn *c, int writing)
+RP_HOT static void upstream_used(struct conn *c, int writing)
 {
     struct rp_req *owner = valid(&c->owner), *q = current();
     if (writing && q && (!owner || owner->answered))
@@ -191,7 +210,7 @@ static void upstream_used(struct conn *c, int writing)
         rp_req_switch(owner);
 }
 
-void rp_conn_before_read(int fd)
+RP_HOT void rp_conn_before_read(int fd)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind != K_HTTP || !head(c))
@@ -269,7 +288,7 @@ static struct rp_req *response_event(struct conn *c, struct rp_req *q, enum rp_h
 
 /* Response bytes for the head request q: seen (p), or only counted
  * (sendfile: p is NULL). Returns the head request after them. */
-static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const char *p, size_t n)
+RP_HOT static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const char *p, size_t n)
 {
     c->head_wrote = 1;
     while (n && !c->out_bad) {
@@ -303,7 +322,7 @@ static struct conn *client(int fd, int writing)
     return c;
 }
 
-void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+RP_HOT void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = client(fd, 0);
     if (!c)
@@ -318,7 +337,7 @@ void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 }
 
 /* Requests in flight on an ignored connection still get their responses. */
-void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+RP_HOT void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = client(fd, 1);
     if (!c)
@@ -333,7 +352,7 @@ void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
     rp_req_switch(q);
 }
 
-void rp_conn_sent_file(int fd, ssize_t n)
+RP_HOT void rp_conn_sent_file(int fd, ssize_t n)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind != K_HTTP)
@@ -348,7 +367,7 @@ void rp_conn_sent_file(int fd, ssize_t n)
  * thread's next turn, not now: servers free a connection's memory after
  * close() (nginx destroys the connection's pool), and that is the
  * request's clean-up. Its record says when the connection closed. */
-void rp_conn_closing(int fd)
+RP_HOT void rp_conn_closing(int fd)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
@@ -365,16 +384,12 @@ void rp_conn_closing(int fd)
 
 void rp_conn_closing_range(unsigned first, unsigned last)
 {
-    for (unsigned k = first >> CHUNK_BITS; k < MAX_CHUNKS && k <= last >> CHUNK_BITS; k++) {
-        if (!__atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE))
-            continue;
-        unsigned lo = k << CHUNK_BITS, hi = lo + CHUNK_FDS - 1;
-        for (unsigned fd = lo > first ? lo : first; fd <= hi && fd <= last; fd++)
-            rp_conn_closing((int)fd);
-    }
+    unsigned end = (unsigned)__atomic_load_n(&fd_end, __ATOMIC_RELAXED);
+    for (unsigned fd = first; fd < end && fd <= last; fd++)
+        rp_conn_closing((int)fd);
 }
 
-void rp_conn_shutdown(int fd, int how)
+RP_HOT void rp_conn_shutdown(int fd, int how)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE || c->kind == K_UPSTREAM || how == SHUT_RD)
@@ -383,7 +398,7 @@ void rp_conn_shutdown(int fd, int how)
     c->kind = K_IGNORED;          /* what a lingering close still reads is not a request */
 }
 
-void rp_conn_idle(void)
+RP_HOT void rp_conn_idle(void)
 {
     rp_req_switch(NULL);
 }
@@ -393,13 +408,12 @@ void rp_conn_idle(void)
  * must. */
 void rp_conns_after_fork_child(void)
 {
-    for (unsigned k = 0; k < MAX_CHUNKS; k++) {
-        struct conn *chunk = chunks[k];
-        for (unsigned i = 0; chunk && i < CHUNK_FDS; i++)
-            if (chunk[i].qlen || chunk[i].kind == K_UPSTREAM) {
-                chunk[i].qlen = 0;
-                chunk[i].head_done = 0;
-                chunk[i].owner = (struct queued){ NULL, 0 };
-            }
+    for (int fd = 0; fd < fd_end; fd++) {
+        struct conn *c = lookup(fd);
+        if (c && (c->qlen || c->kind == K_UPSTREAM)) {
+            c->qlen = 0;
+            c->head_done = 0;
+            c->owner = (struct queued){ NULL, 0 };
+        }
     }
 }

@@ -18,6 +18,7 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include "hot.h"
 #include "http_parse.h"
 #if defined(__SSE2__) && !defined(RP_HTTP_PORTABLE)
 #include <emmintrin.h>
@@ -50,13 +51,13 @@ enum state {
 
 enum { H_CONTENT_LENGTH = 1, H_TRANSFER_ENCODING = 2 }; /* bits of .match while in a name */
 
-static const char *const interesting[] = { "content-length", "transfer-encoding" };
-static const uint8_t interesting_len[] = { 14, 17 };
-static const char http1[] = "HTTP/1.";
+RP_HOT_DATA static const char *const interesting[] = { "content-length", "transfer-encoding" };
+RP_HOT_DATA static const uint8_t interesting_len[] = { 14, 17 };
+RP_HOT_DATA static const char http1[] = "HTTP/1.";
 
 #define METHOD_MAX 20
 
-void rp_http_init(struct rp_http_parser *p, enum rp_http_dir dir)
+RP_HOT void rp_http_init(struct rp_http_parser *p, enum rp_http_dir dir)
 {
     memset(p, 0, sizeof *p);
     p->dir = (uint8_t)dir;
@@ -115,7 +116,7 @@ static void append_start(struct rp_http_parser *p, char c)
 
 /* The blank line after the headers: what comes next, and whether the
  * message is already complete. */
-static enum rp_http_event head_end(struct rp_http_parser *p)
+RP_HOT static enum rp_http_event head_end(struct rp_http_parser *p)
 {
     if (p->dir == RP_HTTP_RESPONSES) {
         if (p->status == 101) {            /* upgraded: no longer HTTP */
@@ -177,7 +178,7 @@ static inline enum rp_http_event length_char(struct rp_http_parser *p, char c)
     return RP_HTTP_NONE;
 }
 
-static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
+RP_HOT static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
 {
     if (p->match == H_CONTENT_LENGTH) {
         return length_char(p, c);
@@ -199,7 +200,7 @@ static enum rp_http_event header_value_char(struct rp_http_parser *p, char c)
  * is neither. A name ends at its first colon, so a line whose byte 14 is
  * not a colon is not Content-Length. */
 enum { BLANK = 255 };
-static const uint8_t line_start[256] = {
+RP_HOT_DATA static const uint8_t line_start[256] = {
     ['\r'] = BLANK, ['\n'] = BLANK, ['c'] = 14, ['C'] = 14, ['t'] = 17, ['T'] = 17,
 };
 
@@ -288,7 +289,7 @@ static int hex_value(char c)
 /* Bytes of a request line: T_METHOD may be in a method; T_END ends a
  * target (controls, space, DEL); T_CUT ends its path (query, fragment). */
 enum { T_METHOD = 1, T_END = 2, T_CUT = 4 };
-static const uint8_t request_byte[256] = {
+RP_HOT_DATA static const uint8_t request_byte[256] = {
     [0 ... ' '] = T_END, [0x7f] = T_END, ['?'] = T_CUT, ['#'] = T_CUT,
     ['A' ... 'Z'] = T_METHOD, ['-'] = T_METHOD, ['_'] = T_METHOD,
 };
@@ -302,7 +303,7 @@ static int method_char(char c)
  * instead of a step per byte. Returns the bytes taken, with *ev set to
  * RP_HTTP_START_LINE; 0 when the line is not whole in buf or anything in
  * it is off (the byte-wise path then takes it, and finds what is wrong). */
-static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+RP_HOT static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     const char *lf = find_lf(buf, buf, buf + n);
     if (!lf)
@@ -520,7 +521,7 @@ static size_t to_lf(const char *buf, size_t n)
 /* One dispatch per turn of the loop: each state takes what it can in
  * bulk (a whole start line, whole header lines, body bytes, the rest of a
  * line), else one byte through step(). */
-size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+RP_HOT size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     size_t i = 0, used;
     *ev = RP_HTTP_NONE;
@@ -582,12 +583,12 @@ size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp
     return i;
 }
 
-int rp_http_until_close(const struct rp_http_parser *p)
+RP_HOT int rp_http_until_close(const struct rp_http_parser *p)
 {
     return p->state == S_UNTIL_CLOSE;
 }
 
-size_t rp_http_skip(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
+RP_HOT size_t rp_http_skip(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
 {
     *ev = RP_HTTP_NONE;
     if (p->state == S_UNTIL_CLOSE || n == 0)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include "hot.h"
 #include "allocator.h"
 #include "bootpool.h"
 #include "shard.h"
@@ -59,7 +60,7 @@ static size_t page_size(void)
     return page;
 }
 
-EXPORT void *malloc(size_t size)
+RP_HOT EXPORT void *malloc(size_t size)
 {
     if (not_ready())
         return rp_boot_alloc(size, 16);
@@ -77,7 +78,7 @@ static __attribute__((noinline)) void free_unusual(void *p)
 }
 
 /* A free the thread's request is charged with, then the real one. */
-static __attribute__((noinline)) void free_charged(struct rp_req *q, void *p, size_t usable)
+RP_HOT static __attribute__((noinline)) void free_charged(struct rp_req *q, void *p, size_t usable)
 {
     rp_req_free(q, p, usable);
     rp_next.free(p);
@@ -86,7 +87,7 @@ static __attribute__((noinline)) void free_charged(struct rp_req *q, void *p, si
 /* Every call free makes is its last, so it saves no registers (10 of
  * its 50 instructions). A thread has its shard only once the next
  * allocator is known. */
-EXPORT void free(void *p)
+RP_HOT EXPORT void free(void *p)
 {
     if (!p)                 /* frequent: OpenSSL frees NULL many times a request */
         return;
@@ -101,7 +102,7 @@ EXPORT void free(void *p)
     rp_next.free(p);
 }
 
-EXPORT void *calloc(size_t n, size_t size)
+RP_HOT EXPORT void *calloc(size_t n, size_t size)
 {
     size_t total;
     int overflow = __builtin_mul_overflow(n, size, &total);
@@ -125,7 +126,7 @@ static void *move_out_of_pool(void *p, size_t size)
     return q;
 }
 
-EXPORT void *realloc(void *p, size_t size)
+RP_HOT EXPORT void *realloc(void *p, size_t size)
 {
     if (p && unlikely(rp_boot_owns(p)))
         return move_out_of_pool(p, size);
@@ -157,7 +158,7 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
     return realloc(p, total);
 }
 
-EXPORT int posix_memalign(void **out, size_t align, size_t size)
+RP_HOT EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
     if (not_ready()) {
         void *p = rp_boot_alloc(size, align);

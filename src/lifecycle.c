@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "hot.h"
 #include "allocator.h"
 #include "clock.h"
 #include "conn.h"
@@ -29,8 +30,8 @@
 
 enum { NEW, STARTING, ON, OFF };
 
-static int state = NEW;
-static struct rp_ring ring;
+RP_HOT_DATA static int state = NEW;
+RP_HOT_DATA static struct rp_ring ring;
 static struct rp_settings settings;
 static int sample_lock;
 static int exited;                                  /* the final sample is taken, or given up */
@@ -72,7 +73,7 @@ struct rp_ring *rp_active_ring(void)
     return s == ON ? &ring : NULL;
 }
 
-struct rp_ring *rp_current_ring(void)
+RP_HOT struct rp_ring *rp_current_ring(void)
 {
     return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ON ? &ring : NULL;
 }
@@ -85,7 +86,7 @@ static uint64_t coarse_ns(void)
 
 /* When the next sample is due (coarse_ns), UINT64_MAX for never: read
  * by every check, written under the sample lock. */
-static uint64_t next_sample_ns = UINT64_MAX;
+RP_HOT_DATA static uint64_t next_sample_ns = UINT64_MAX;
 
 /* Takes a sample into the ring; the caller holds the sample lock. */
 static void sample_locked(enum rp_heap_ask heap, int final)
@@ -154,7 +155,7 @@ static void final_sample(void)
  * epoll_wait; a process also takes one as it forks. One that does none
  * of these is not sampled until it does, or until it exits: it allocates
  * nothing meanwhile. */
-void rp_sample_if_due(void)
+RP_HOT void rp_sample_if_due(void)
 {
     if (coarse_ns() < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED) || rp_self.busy)
         return;

@@ -1,5 +1,6 @@
 /* owners.c -- see owners.h. */
 #include <string.h>
+#include "hot.h"
 #include "owners.h"
 
 #define MASK (RP_OWNER_SLOTS - 1)
@@ -10,7 +11,7 @@ static size_t home_of(const void *p)
     return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - RP_OWNER_BITS));
 }
 
-int rp_owners_add(struct rp_owners *o, const void *p)
+RP_HOT int rp_owners_add(struct rp_owners *o, const void *p)
 {
     size_t i = home_of(p);
     for (unsigned probes = 0; o->slot[i]; probes++) {
@@ -30,7 +31,7 @@ static int stays(size_t hole, size_t k, size_t home)
     return hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
 }
 
-int rp_owners_remove(struct rp_owners *o, const void *p)
+RP_HOT int rp_owners_remove(struct rp_owners *o, const void *p)
 {
     size_t i = home_of(p);
     for (unsigned probes = 0; o->slot[i] != p; probes++) {

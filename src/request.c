@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "hot.h"
 #include "clock.h"
 #include "lifecycle.h"
 #include "request.h"
@@ -26,24 +27,24 @@
 
 /* On a line of its own (so is rp_http_on, which every socket call reads):
  * every request's begin and end writes it. */
-static int lock_word __attribute__((aligned(64)));
+RP_HOT_DATA static int lock_word __attribute__((aligned(64)));
 static int fork_took_lock;
 static __thread int lock_held __attribute__((tls_model("initial-exec")));
 static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
 
 static struct rp_req *slabs[MAX_SLABS];
 static unsigned nslabs;
-static struct rp_req *free_list;
-static uint64_t next_id = 1;
+RP_HOT_DATA static struct rp_req *free_list;
+RP_HOT_DATA static uint64_t next_id = 1;
 
-static uint32_t *route_index;      /* slot numbers of the ring's routes; 0 = empty */
-static size_t route_index_mask;
+RP_HOT_DATA static uint32_t *route_index;      /* slot numbers of the ring's routes; 0 = empty */
+RP_HOT_DATA static size_t route_index_mask;
 
 /* The route of this thread's previous request: a server answers the same
  * few routes over and over, and comparing a name costs less than hashing
  * it. Routes are never taken out of a ring; a fork()ed child has a new
  * one, and a new routes_epoch. */
-static uint32_t routes_epoch = 1;
+RP_HOT_DATA static uint32_t routes_epoch = 1;
 static __thread struct {
     uint32_t epoch, slot;
     char name[RP_ROUTE_LEN];
@@ -59,7 +60,7 @@ static struct rp_req *successor(const struct rp_req *q)
     return rp_req_is(next, q->next_id) ? next : NULL;
 }
 
-static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+RP_HOT static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
     q->allocs++;
     q->bytes_alloc += usable;
@@ -73,7 +74,7 @@ static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, size_t u
         q->flags |= RP_REQ_OWNERS_APPROX;
 }
 
-static void charge_free(struct rp_req *q, size_t usable, int own)
+RP_HOT static void charge_free(struct rp_req *q, size_t usable, int own)
 {
     q->frees++;
     q->bytes_freed += usable;
@@ -150,7 +151,7 @@ static __thread int serves_http __attribute__((tls_model("initial-exec")));
 
 /* Kept out of line so that rp_req_switch's common case, another socket
  * call for the request the thread serves, saves no registers. */
-static __attribute__((noinline)) void switch_request(struct rp_req *to)
+RP_HOT static __attribute__((noinline)) void switch_request(struct rp_req *to)
 {
     struct rp_req *from = gap.from;
     uint64_t from_id = gap.from_id;
@@ -177,7 +178,7 @@ static __attribute__((noinline)) void switch_request(struct rp_req *to)
         rp_req_end(from, from_id, from->closed_ns ? RP_END_CLOSE : RP_END_IDLE);
 }
 
-void rp_req_switch(struct rp_req *to)
+RP_HOT void rp_req_switch(struct rp_req *to)
 {
     if (to == gap.from && rp_req_is(to, gap.from_id)) {
         /* another socket call for the request it serves: as below, with
@@ -196,7 +197,7 @@ void rp_req_thread_exit(void)
         rp_req_end(q, gap.from_id, RP_END_CLOSE);
 }
 
-void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+RP_HOT void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
     if (q == &rp_limbo) {
         gap_note(q, p, cls, usable);
@@ -215,7 +216,7 @@ void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 
 /* An answered request keeps the frees of its own blocks (its clean-up);
  * other frees go to its successor, when there is one. */
-void rp_req_free(struct rp_req *q, const void *p, size_t usable)
+RP_HOT void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 {
     if (gap.n)
         gap_forget(p);
@@ -235,7 +236,7 @@ void rp_req_free(struct rp_req *q, const void *p, size_t usable)
  * released, with signal fences between: a signal handler on this thread
  * that wants the lock sees lock_held whenever this thread might hold it,
  * and gives up instead of spinning on itself. */
-static int lock(int patient)
+RP_HOT static int lock(int patient)
 {
     if (lock_held)
         return 0;
@@ -311,7 +312,7 @@ static void count_locked(uint64_t *counter)
     __atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
 }
 
-struct rp_req *rp_req_begin(uint16_t source)
+RP_HOT struct rp_req *rp_req_begin(uint16_t source)
 {
     struct rp_ring *r = rp_current_ring();
     if (!r)
@@ -345,7 +346,7 @@ struct rp_req *rp_req_begin(uint16_t source)
 
 _Static_assert(RP_ROUTE_LEN <= 256, "route_len is a uint8_t");
 
-void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
+RP_HOT void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
 {
     if (len >= RP_ROUTE_LEN)
         len = RP_ROUTE_LEN - 1;
@@ -362,7 +363,7 @@ static int owners_dirty(const struct rp_req *q)
 /* Under the lock: q is no request any more, and nobody charges it. Its
  * class counts are cleared here, a few touched ones, so that the next
  * begin need not clear them all. */
-static void retire(struct rp_req *q)
+RP_HOT static void retire(struct rp_req *q)
 {
     for (unsigned w = 0; w < sizeof q->touched / sizeof q->touched[0]; w++)
         for (uint64_t bits = q->touched[w]; bits; bits &= bits - 1)
@@ -527,7 +528,7 @@ static void write_record(struct rp_ring *r, const struct rp_req *q, uint32_t slo
     __atomic_store_n(&h->records_written, i + 1, __ATOMIC_RELEASE);
 }
 
-void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
+RP_HOT void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
 {
     if (!q)
         return;

@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "conn.h"
+#include "hot.h"
 #include "lifecycle.h"
 #include "shard.h"
 
@@ -56,7 +57,7 @@ struct next_sockets {
     int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
 };
 
-static struct next_sockets next;
+RP_HOT_DATA static struct next_sockets next;
 
 /* Looked up on first use of each: dlsym is safe to call from here (it
  * may call calloc, which the boot pool serves until malloc is known). A
@@ -104,7 +105,7 @@ static ssize_t wrote(int fd, const void *buf, size_t len, ssize_t r)
     return r;
 }
 
-EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+RP_HOT EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     int r = NEXT(accept)(fd, addr, len);
     if (r >= 0 && detecting())
@@ -112,7 +113,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
     return r;
 }
 
-EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+RP_HOT EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
     int r = NEXT(accept4)(fd, addr, len, flags);
     if (r >= 0 && detecting())
@@ -120,7 +121,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     return r;
 }
 
-EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+RP_HOT EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     int r = NEXT(connect)(fd, addr, len);
     if ((r == 0 || errno == EINPROGRESS) && detecting())
@@ -128,7 +129,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
     return r;
 }
 
-EXPORT ssize_t read(int fd, void *buf, size_t len)
+RP_HOT EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
     if (!detecting())
         return NEXT(read)(fd, buf, len);
@@ -136,7 +137,7 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
     return got(fd, buf, len, NEXT(read)(fd, buf, len));
 }
 
-EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+RP_HOT EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
     if (!detecting())
         return NEXT(readv)(fd, iov, iovcnt);
@@ -146,7 +147,7 @@ EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     return r;
 }
 
-EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+RP_HOT EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     if (!detecting() || (flags & UNREAD))
         return NEXT(recv)(fd, buf, len, flags);
@@ -154,7 +155,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
     return got(fd, buf, len, NEXT(recv)(fd, buf, len, flags));
 }
 
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
+RP_HOT EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
 {
     if (!detecting() || (flags & UNREAD))
         return NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
@@ -162,7 +163,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
     return got(fd, buf, len, NEXT(recvfrom)(fd, buf, len, flags, addr, alen));
 }
 
-EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+RP_HOT EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     if (!detecting() || (flags & UNREAD))
         return NEXT(recvmsg)(fd, msg, flags);
@@ -173,12 +174,12 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     return r;
 }
 
-EXPORT ssize_t write(int fd, const void *buf, size_t len)
+RP_HOT EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
     return wrote(fd, buf, len, NEXT(write)(fd, buf, len));
 }
 
-EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+RP_HOT EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     ssize_t r = NEXT(writev)(fd, iov, iovcnt);
     if (detecting())
@@ -186,7 +187,7 @@ EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
     return r;
 }
 
-EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+RP_HOT EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     return wrote(fd, buf, len, NEXT(send)(fd, buf, len, flags));
 }
@@ -196,7 +197,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const stru
     return wrote(fd, buf, len, NEXT(sendto)(fd, buf, len, flags, addr, alen));
 }
 
-EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+RP_HOT EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     ssize_t r = NEXT(sendmsg)(fd, msg, flags);
     if (r > 0 && detecting())
@@ -204,7 +205,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     return r;
 }
 
-EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
+RP_HOT EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
 {
     ssize_t r = NEXT(sendfile)(out, in, off, len);
     if (detecting())
@@ -212,7 +213,7 @@ EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
     return r;
 }
 
-EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
+RP_HOT EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
 {
     ssize_t r = NEXT(sendfile64)(out, in, off, len);
     if (detecting())
@@ -220,7 +221,7 @@ EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
     return r;
 }
 
-EXPORT int close(int fd)
+RP_HOT EXPORT int close(int fd)
 {
     if (detecting())
         rp_conn_closing(fd);
@@ -250,7 +251,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
     return NEXT(close_range)(first, last, flags);
 }
 
-EXPORT int shutdown(int fd, int how)
+RP_HOT EXPORT int shutdown(int fd, int how)
 {
     if (detecting())
         rp_conn_shutdown(fd, how);
@@ -273,19 +274,19 @@ static void event_loop_waits(void)
     rp_sample_if_due();
 }
 
-EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+RP_HOT EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
     event_loop_waits();
     return NEXT(epoll_wait)(epfd, ev, max, timeout);
 }
 
-EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
+RP_HOT EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
     event_loop_waits();
     return NEXT(epoll_pwait)(epfd, ev, max, timeout, mask);
 }
 
-EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+RP_HOT EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     going_idle();
     return NEXT(poll)(fds, n, timeout);
