@@ -10,7 +10,7 @@
 #include "request.h"
 #include "shard.h"
 
-/* Chunks are large (4096 entries, 3.4 MiB of address space, of which
+/* Chunks are large (4096 entries, 4 MiB of address space, of which
  * only the pages of descriptors in use are ever touched) so that their
  * index is small enough to share a page with the other hot globals
  * (hot.h): a lookup costs no page of its own. */
@@ -42,7 +42,7 @@ struct conn {
     struct queued queue[QUEUE_MAX];
     struct queued owner;       /* K_UPSTREAM: the request it works for */
     struct rp_http_parser in, out;
-};
+} __attribute__((aligned(1024))); /* 4 to a page, none across two: a call touches one */
 
 /* read by every socket call: not beside a written word */
 RP_HOT_DATA int rp_http_on __attribute__((aligned(64)));

@@ -1,25 +1,43 @@
-/* owners.c -- see owners.h. */
+/* owners.c -- see owners.h. Both tables are handled by the same code,
+ * given the table and its size as a power of two. */
 #include <string.h>
 #include "hot.h"
 #include "owners.h"
 
-#define MASK (RP_OWNER_SLOTS - 1)
-
 /* Fibonacci hashing of the address; the low 4 bits are alignment. */
-static size_t home_of(const void *p)
+static size_t home_of(const void *p, unsigned bits)
 {
-    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - RP_OWNER_BITS));
+    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - bits));
+}
+
+RP_HOT static int put(const void **t, unsigned bits, const void *p)
+{
+    size_t mask = ((size_t)1 << bits) - 1, i = home_of(p, bits);
+    for (size_t probes = 0; t[i]; probes++) {
+        if (probes == mask)
+            return 0;
+        i = (i + 1) & mask;
+    }
+    t[i] = p;
+    return 1;
+}
+
+/* The first table is 3/4 full: its blocks move to the large one. */
+static __attribute__((noinline, cold)) void move_to_large(struct rp_owners *o)
+{
+    for (unsigned i = 0; i < RP_OWNER_FIRST_SLOTS; i++)
+        if (o->first[i])
+            put(o->slot, RP_OWNER_BITS, o->first[i]);
+    memset(o->first, 0, sizeof o->first);
+    o->large = 1;
 }
 
 RP_HOT int rp_owners_add(struct rp_owners *o, const void *p)
 {
-    size_t i = home_of(p);
-    for (unsigned probes = 0; o->slot[i]; probes++) {
-        if (probes == RP_OWNER_SLOTS)
-            return 0;
-        i = (i + 1) & MASK;
-    }
-    o->slot[i] = p;
+    if (!o->large && o->n >= RP_OWNER_FIRST_SLOTS / 4 * 3)
+        move_to_large(o);
+    if (!(o->large ? put(o->slot, RP_OWNER_BITS, p) : put(o->first, RP_OWNER_FIRST_BITS, p)))
+        return 0;
     o->n++;
     return 1;
 }
@@ -31,30 +49,42 @@ static int stays(size_t hole, size_t k, size_t home)
     return hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
 }
 
-RP_HOT int rp_owners_remove(struct rp_owners *o, const void *p)
+RP_HOT static int take(const void **t, unsigned bits, const void *p)
 {
-    size_t i = home_of(p);
-    for (unsigned probes = 0; o->slot[i] != p; probes++) {
-        if (!o->slot[i] || probes == RP_OWNER_SLOTS)
+    size_t mask = ((size_t)1 << bits) - 1, i = home_of(p, bits);
+    for (size_t probes = 0; t[i] != p; probes++) {
+        if (!t[i] || probes == mask)
             return 0;
-        i = (i + 1) & MASK;
+        i = (i + 1) & mask;
     }
     size_t hole = i, k = i;
-    for (unsigned probes = 0; probes < RP_OWNER_SLOTS; probes++) {
-        k = (k + 1) & MASK;
-        if (!o->slot[k])
+    for (size_t probes = 0; probes < mask; probes++) {
+        k = (k + 1) & mask;
+        if (!t[k])
             break;
-        if (stays(hole, k, home_of(o->slot[k])))
+        if (stays(hole, k, home_of(t[k], bits)))
             continue;
-        o->slot[hole] = o->slot[k];
+        t[hole] = t[k];
         hole = k;
     }
-    o->slot[hole] = NULL;
-    o->n--;
+    t[hole] = NULL;
+    return 1;
+}
+
+RP_HOT int rp_owners_remove(struct rp_owners *o, const void *p)
+{
+    if (!(o->large ? take(o->slot, RP_OWNER_BITS, p) : take(o->first, RP_OWNER_FIRST_BITS, p)))
+        return 0;
+    if (--o->n == 0)
+        o->large = 0;   /* both tables are empty: the next block goes in the first */
     return 1;
 }
 
 void rp_owners_clear(struct rp_owners *o)
 {
-    memset(o, 0, sizeof *o);
+    if (o->large)
+        memset(o->slot, 0, sizeof o->slot);
+    memset(o->first, 0, sizeof o->first);
+    o->n = 0;
+    o->large = 0;
 }

@@ -220,7 +220,7 @@ RP_HOT void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 {
     if (gap.n)
         gap_forget(p);
-    if (q->state != RP_REQ_OPEN)
+    if (q == &rp_limbo || q->state != RP_REQ_OPEN)   /* limbo's own page is not touched */
         return;
     int own = rp_owners_remove(&q->owned, p);
     struct rp_req *next;
@@ -290,7 +290,7 @@ static uint64_t ring_now_ns(const struct rp_ring *r)
     return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
 }
 
-uint64_t rp_req_now_ns(void)
+RP_HOT uint64_t rp_req_now_ns(void)
 {
     return ring_now_ns(rp_current_ring());
 }

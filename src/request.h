@@ -57,7 +57,7 @@ struct rp_req {
     uint64_t next_id;
     struct rp_req *next_free; /* in the pool */
     struct rp_owners owned;   /* its own blocks still live; last, as begin clears all before it */
-};
+} __attribute__((aligned(4096))); /* all but owned's large table on one page (owners.h) */
 
 /* The hot path's part, called only when rp_self.req is set. */
 void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);

@@ -1,7 +1,8 @@
 /* test_owners -- the own-block set against a plain reference array:
  * random adds and removes at high load (many collisions, runs that wrap
- * past the last slot), emptiness after everything is removed, and a full
- * table whose probes must end. */
+ * past the last slot), emptiness after everything is removed, a full
+ * table whose probes must end, and the move from the first table to the
+ * large one and back. */
 #include <stdlib.h>
 #include <string.h>
 #include "owners.h"
@@ -16,7 +17,7 @@ static const void *addr(unsigned i)
     return (const void *)(uintptr_t)(0x7f0000000000ull + (uintptr_t)i * 48);
 }
 
-static int all_empty(void)
+static int large_empty(void)
 {
     for (unsigned i = 0; i < RP_OWNER_SLOTS; i++)
         if (set.slot[i])
@@ -24,8 +25,49 @@ static int all_empty(void)
     return 1;
 }
 
+static int all_empty(void)
+{
+    for (unsigned i = 0; i < RP_OWNER_FIRST_SLOTS; i++)
+        if (set.first[i])
+            return 0;
+    return large_empty();
+}
+
+/* Adds blocks [from, to) and checks each is then found. */
+static int add_range(unsigned from, unsigned to)
+{
+    int good = 1;
+    for (unsigned j = from; j < to; j++)
+        good &= rp_owners_add(&set, addr(j));
+    for (unsigned j = from; j < to; j++)
+        good &= rp_owners_remove(&set, addr(j)) && rp_owners_add(&set, addr(j));
+    return good;
+}
+
+static int remove_range(unsigned from, unsigned to)
+{
+    int good = 1;
+    for (unsigned j = from; j < to; j++)
+        good &= rp_owners_remove(&set, addr(j));
+    return good;
+}
+
+static void tiers(void)
+{
+    const unsigned fits = RP_OWNER_FIRST_SLOTS / 4 * 3;
+    ok(add_range(0, fits) && !set.large && large_empty(),
+       "%u blocks stay in the first table; the large one is not touched", fits);
+    ok(add_range(fits, fits + 1) && set.large && set.n == fits + 1,
+       "the next one moves them all to the large table");
+    ok(remove_range(0, fits + 1) && set.n == 0 && !set.large && all_empty(),
+       "emptied, the set goes back to the first table, both empty");
+    ok(add_range(0, 5) && !set.large && large_empty() && remove_range(0, 5) && all_empty(),
+       "a request of a few blocks after a large one uses the first table again");
+}
+
 int main(void)
 {
+    tiers();
     static unsigned char in[POOL];
     unsigned n = 0, wrong = 0;
     srand(42);
