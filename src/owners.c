@@ -1,5 +1,6 @@
 /* owners.c -- see owners.h. Both tables are handled by the same code,
- * given the table and its size as a power of two. */
+ * given the table and its size as a power of two, inlined for each so
+ * that the sizes are constants. */
 #include <string.h>
 #include "hot.h"
 #include "owners.h"
@@ -10,7 +11,7 @@ static size_t home_of(const void *p, unsigned bits)
     return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - bits));
 }
 
-RP_HOT static int put(const void **t, unsigned bits, const void *p)
+static inline int put(const void **t, unsigned bits, const void *p)
 {
     size_t mask = ((size_t)1 << bits) - 1, i = home_of(p, bits);
     for (size_t probes = 0; t[i]; probes++) {
@@ -49,7 +50,7 @@ static int stays(size_t hole, size_t k, size_t home)
     return hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
 }
 
-RP_HOT static int take(const void **t, unsigned bits, const void *p)
+static inline int take(const void **t, unsigned bits, const void *p)
 {
     size_t mask = ((size_t)1 << bits) - 1, i = home_of(p, bits);
     for (size_t probes = 0; t[i] != p; probes++) {
