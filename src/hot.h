@@ -16,11 +16,14 @@
  * GCC's `hot` attribute puts them together in .text.hot, a few pages,
  * instead of spread over the library's text in the order of the sources.
  *
- * RP_HOT_DATA does the same for the globals those paths read (the next
- * allocator's and libc's entry points, the ring, the lock, the connection
- * table's index, the parser's tables): one section, .data.rp_hot, which
- * the linker places with .data, a page or so, instead of among the
- * library's large arrays (the boot pool alone is 256 KiB).
+ * RP_HOT_DATA does the same for the globals those paths read and write
+ * (the next allocator's and libc's entry points, the ring, the lock, the
+ * connection table's index): one section, .data.rp_hot, which the linker
+ * places with .data, a page or so, instead of among the library's large
+ * arrays (the boot pool alone is 256 KiB). Writable variables only: GCC
+ * will not mix const objects into the same named section (an -flto build
+ * fails), and the parser's const tables share .rodata's page with the
+ * constants the compiler puts there for the parser anyway.
  */
 #ifndef REQPROF_HOT_H
 #define REQPROF_HOT_H

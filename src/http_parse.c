@@ -51,9 +51,9 @@ enum state {
 
 enum { H_CONTENT_LENGTH = 1, H_TRANSFER_ENCODING = 2 }; /* bits of .match while in a name */
 
-RP_HOT_DATA static const char *const interesting[] = { "content-length", "transfer-encoding" };
-RP_HOT_DATA static const uint8_t interesting_len[] = { 14, 17 };
-RP_HOT_DATA static const char http1[] = "HTTP/1.";
+static const char *const interesting[] = { "content-length", "transfer-encoding" };
+static const uint8_t interesting_len[] = { 14, 17 };
+static const char http1[] = "HTTP/1.";
 
 #define METHOD_MAX 20
 
@@ -200,7 +200,7 @@ RP_HOT static enum rp_http_event header_value_char(struct rp_http_parser *p, cha
  * is neither. A name ends at its first colon, so a line whose byte 14 is
  * not a colon is not Content-Length. */
 enum { BLANK = 255 };
-RP_HOT_DATA static const uint8_t line_start[256] = {
+static const uint8_t line_start[256] = {
     ['\r'] = BLANK, ['\n'] = BLANK, ['c'] = 14, ['C'] = 14, ['t'] = 17, ['T'] = 17,
 };
 
@@ -289,7 +289,7 @@ static int hex_value(char c)
 /* Bytes of a request line: T_METHOD may be in a method; T_END ends a
  * target (controls, space, DEL); T_CUT ends its path (query, fragment). */
 enum { T_METHOD = 1, T_END = 2, T_CUT = 4 };
-RP_HOT_DATA static const uint8_t request_byte[256] = {
+static const uint8_t request_byte[256] = {
     [0 ... ' '] = T_END, [0x7f] = T_END, ['?'] = T_CUT, ['#'] = T_CUT,
     ['A' ... 'Z'] = T_METHOD, ['-'] = T_METHOD, ['_'] = T_METHOD,
 };

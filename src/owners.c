@@ -26,6 +26,8 @@ static inline int put(const void **t, unsigned bits, const void *p)
 /* The first table is 3/4 full: its blocks move to the large one. */
 static __attribute__((noinline, cold)) void move_to_large(struct rp_owners *o)
 {
+    /* what a request charged by two threads at once may have left there */
+    memset(o->slot, 0, sizeof o->slot);
     for (unsigned i = 0; i < RP_OWNER_FIRST_SLOTS; i++)
         if (o->first[i])
             put(o->slot, RP_OWNER_BITS, o->first[i]);
@@ -76,8 +78,12 @@ RP_HOT int rp_owners_remove(struct rp_owners *o, const void *p)
 {
     if (!(o->large ? take(o->slot, RP_OWNER_BITS, p) : take(o->first, RP_OWNER_FIRST_BITS, p)))
         return 0;
-    if (--o->n == 0)
-        o->large = 0;   /* both tables are empty: the next block goes in the first */
+    if (--o->n == 0 && o->large) {
+        /* both tables are empty, but for what two threads at once may have
+         * left in the first: the next block goes there */
+        memset(o->first, 0, sizeof o->first);
+        o->large = 0;
+    }
     return 1;
 }
 

@@ -25,9 +25,12 @@
 #define SLAB_OBJS 32
 #define MAX_SLABS 4096
 
-/* On a line of its own (so is rp_http_on, which every socket call reads):
- * every request's begin and end writes it. */
-RP_HOT_DATA static int lock_word __attribute__((aligned(64)));
+/* On a line of its own, padded (so is rp_http_on, which every socket call
+ * reads): every request's begin and end writes it. */
+RP_HOT_DATA static union {
+    int word;
+    char line[64];
+} lock_line __attribute__((aligned(64)));
 static int fork_took_lock;
 static __thread int lock_held __attribute__((tls_model("initial-exec")));
 static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
@@ -242,7 +245,7 @@ RP_HOT static int lock(int patient)
         return 0;
     lock_held = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    for (int tries = 0; __atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE); tries++) {
+    for (int tries = 0; __atomic_exchange_n(&lock_line.word, 1, __ATOMIC_ACQUIRE); tries++) {
         if (!patient && tries > 10000) {
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
             lock_held = 0;
@@ -255,7 +258,7 @@ RP_HOT static int lock(int patient)
 
 static void unlock(void)
 {
-    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&lock_line.word, 0, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     lock_held = 0;
 }
@@ -665,6 +668,6 @@ void rp_requests_after_fork_child(void)
     gap.from = NULL;
     gap.n = 0;
     my_tid = 0;
-    lock_word = 0;            /* whoever held it in the parent is not in the child */
+    lock_line.word = 0;            /* whoever held it in the parent is not in the child */
     lock_held = 0;
 }
