@@ -1,8 +1,8 @@
 /* allocator.c -- see allocator.h. */
 #include <dlfcn.h>
 #include <string.h>
-#include "hot.h"
 #include "allocator.h"
+#include "hot.h"
 #include "log.h"
 
 RP_HOT_DATA struct rp_next rp_next;

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include "hot.h"
 #include "conn.h"
+#include "hot.h"
 #include "http_parse.h"
 #include "request.h"
 #include "shard.h"

@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-#include "hot.h"
 #include "allocator.h"
 #include "bootpool.h"
+#include "hot.h"
 #include "shard.h"
 
 #define EXPORT __attribute__((visibility("default")))

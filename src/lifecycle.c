@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "hot.h"
 #include "allocator.h"
 #include "clock.h"
 #include "conn.h"
+#include "hot.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "procfs.h"

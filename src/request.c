@@ -16,8 +16,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "hot.h"
 #include "clock.h"
+#include "hot.h"
 #include "lifecycle.h"
 #include "request.h"
 #include "shard.h"
