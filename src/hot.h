@@ -8,8 +8,8 @@
  * chain, as reqprof's lookups are), against under 1 ns for another line
  * of a page already touched. reqprof runs a little code after nearly every
  * call the server makes, so how many distinct pages that code and its data
- * touch matters more than its instructions (bench/README.md has the
- * figures: page walks per nginx request, counted under valgrind).
+ * touch costs as much as its instructions do (bench/pagewalks counts the
+ * page walks of an nginx request under valgrind; the README has figures).
  *
  * RP_HOT marks the functions of the paths every request takes (the
  * malloc family, the socket hooks, the parser, a request's begin and end):
