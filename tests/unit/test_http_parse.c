@@ -212,6 +212,15 @@ int main(void)
     check(rq, "GET /q?a=b?c#d HTTP/1.1\r\n\r\nGET /h#x?y HTTP/1.1\r\n\r\n", 0, "L(GET /q) D L(GET /h) D",
           "the path ends at the first ? or #");
     check(rq, "GET /a\tb HTTP/1.1\r\n\r\n", 0, "B X", "a control character in the target is not HTTP");
+    /* targets longer than the 16 bytes the scan looks at in one go */
+    check(rq, "GET /a/long/path/to/something/deep?with=query&x=1 HTTP/1.1\r\n\r\n", 0,
+          "L(GET /a/long/path/to/something/deep) D", "a query 30 bytes into the target is cut");
+    check(rq, "GET /caf\xc3\xa9/cr\xc3\xa8me/br\xc3\xbbl\xc3\xa9e HTTP/1.1\r\n\r\n", 0,
+          "L(GET /caf\xc3\xa9/cr\xc3\xa8me/br\xc3\xbbl\xc3\xa9e) D", "bytes above 0x7f are path bytes");
+    check(rq, "GET /a/long/path/to/something/deep\x7f HTTP/1.1\r\n\r\n", 0, "B X",
+          "DEL 30 bytes into the target is not HTTP");
+    check(rq, "GET /a?a/long/query/that/goes/on\x01 HTTP/1.1\r\n\r\n", 0, "B X",
+          "a control character in a long query is not HTTP");
     check(rq, "POST /u HTTP/1.1\r\nTRANSFER-ENCODING: CHUNKED\r\n\r\n2\r\nok\r\n0\r\n\r\nGET /v HTTP/1.1\r\n\r\n", 0,
           "L(POST /u) D L(GET /v) D", "Transfer-Encoding in capitals");
     check(rq, "POST /a HTTP/1.1\r\nContent\rLength: 3\r\nTransfer\rEncoding: chunked\r\n\r\n"
