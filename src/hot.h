@@ -11,10 +11,20 @@
  * touch costs as much as its instructions do (bench/pagewalks counts the
  * page walks of an nginx request under valgrind; the README has figures).
  *
- * RP_HOT marks the functions of the paths every request takes (the
- * malloc family, the socket hooks, the parser, a request's begin and end):
- * GCC's `hot` attribute puts them together in .text.hot, a few pages,
- * instead of spread over the library's text in the order of the sources.
+ * The functions of the paths every request takes are kept together, in
+ * three groups that follow each other in the order of their names (the
+ * default linker script places .text.sorted.* after .text.hot, sorted):
+ *   RP_HOT_ALLOC    what an allocation or a free runs (the malloc family's
+ *                   entry points, charging, the owner table);
+ *   RP_HOT_SOCKET   what every socket call runs (the hooks, the connection
+ *                   table, switching the thread's request);
+ *   RP_HOT_REQUEST  what runs once a request (the parser, begin and end).
+ * A stretch between two system calls that only allocates touches the
+ * first group's page or two, one that reads a socket mostly the second's.
+ * RP_HOT (GCC's `hot` attribute: .text.hot) marks the rest of what may run
+ * often, but not on every request of every server (calloc, realloc,
+ * accept); GCC also puts there the helpers it keeps out of line in hot
+ * functions, so a helper that every request runs belongs in a group.
  *
  * RP_HOT_DATA does the same for the globals those paths read and write
  * (the next allocator's and libc's entry points, the ring, the lock, the
@@ -29,6 +39,9 @@
 #define REQPROF_HOT_H
 
 #define RP_HOT __attribute__((hot))
+#define RP_HOT_ALLOC __attribute__((hot, section(".text.sorted.rp_1_alloc")))
+#define RP_HOT_SOCKET __attribute__((hot, section(".text.sorted.rp_2_socket")))
+#define RP_HOT_REQUEST __attribute__((hot, section(".text.sorted.rp_3_request")))
 #define RP_HOT_DATA __attribute__((section(".data.rp_hot")))
 
 #endif

@@ -60,7 +60,7 @@ static size_t page_size(void)
     return page;
 }
 
-RP_HOT EXPORT void *malloc(size_t size)
+RP_HOT_ALLOC EXPORT void *malloc(size_t size)
 {
     if (not_ready())
         return rp_boot_alloc(size, 16);
@@ -78,7 +78,7 @@ static __attribute__((noinline)) void free_unusual(void *p)
 }
 
 /* A free the thread's request is charged with, then the real one. */
-RP_HOT static __attribute__((noinline)) void free_charged(struct rp_req *q, void *p, size_t usable)
+RP_HOT_ALLOC static __attribute__((noinline)) void free_charged(struct rp_req *q, void *p, size_t usable)
 {
     rp_req_free(q, p, usable);
     rp_next.free(p);
@@ -87,7 +87,7 @@ RP_HOT static __attribute__((noinline)) void free_charged(struct rp_req *q, void
 /* Every call free makes is its last, so it saves no registers (10 of
  * its 50 instructions). A thread has its shard only once the next
  * allocator is known. */
-RP_HOT EXPORT void free(void *p)
+RP_HOT_ALLOC EXPORT void free(void *p)
 {
     if (!p)                 /* frequent: OpenSSL frees NULL many times a request */
         return;
@@ -158,7 +158,7 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
     return realloc(p, total);
 }
 
-RP_HOT EXPORT int posix_memalign(void **out, size_t align, size_t size)
+RP_HOT_ALLOC EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
     if (not_ready()) {
         void *p = rp_boot_alloc(size, align);

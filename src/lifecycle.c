@@ -73,7 +73,7 @@ struct rp_ring *rp_active_ring(void)
     return s == ON ? &ring : NULL;
 }
 
-RP_HOT struct rp_ring *rp_current_ring(void)
+RP_HOT_ALLOC struct rp_ring *rp_current_ring(void)
 {
     return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ON ? &ring : NULL;
 }
@@ -155,7 +155,7 @@ static void final_sample(void)
  * epoll_wait; a process also takes one as it forks. One that does none
  * of these is not sampled until it does, or until it exits: it allocates
  * nothing meanwhile. */
-RP_HOT void rp_sample_if_due(void)
+RP_HOT_ALLOC void rp_sample_if_due(void)
 {
     if (coarse_ns() < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED) || rp_self.busy)
         return;

@@ -35,7 +35,7 @@ static __attribute__((noinline, cold)) void move_to_large(struct rp_owners *o)
     o->large = 1;
 }
 
-RP_HOT int rp_owners_add(struct rp_owners *o, const void *p)
+RP_HOT_ALLOC int rp_owners_add(struct rp_owners *o, const void *p)
 {
     if (!o->large && o->n >= RP_OWNER_FIRST_SLOTS / 4 * 3)
         move_to_large(o);
@@ -74,7 +74,7 @@ static inline int take(const void **t, unsigned bits, const void *p)
     return 1;
 }
 
-RP_HOT int rp_owners_remove(struct rp_owners *o, const void *p)
+RP_HOT_ALLOC int rp_owners_remove(struct rp_owners *o, const void *p)
 {
     if (!(o->large ? take(o->slot, RP_OWNER_BITS, p) : take(o->first, RP_OWNER_FIRST_BITS, p)))
         return 0;

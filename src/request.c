@@ -63,7 +63,7 @@ static struct rp_req *successor(const struct rp_req *q)
     return rp_req_is(next, q->next_id) ? next : NULL;
 }
 
-RP_HOT static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+RP_HOT_ALLOC static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
     q->allocs++;
     q->bytes_alloc += usable;
@@ -77,7 +77,7 @@ RP_HOT static void charge_alloc(struct rp_req *q, const void *p, unsigned cls, s
         q->flags |= RP_REQ_OWNERS_APPROX;
 }
 
-RP_HOT static void charge_free(struct rp_req *q, size_t usable, int own)
+RP_HOT_ALLOC static void charge_free(struct rp_req *q, size_t usable, int own)
 {
     q->frees++;
     q->bytes_freed += usable;
@@ -154,7 +154,7 @@ static __thread int serves_http __attribute__((tls_model("initial-exec")));
 
 /* Kept out of line so that rp_req_switch's common case, another socket
  * call for the request the thread serves, saves no registers. */
-RP_HOT static __attribute__((noinline)) void switch_request(struct rp_req *to)
+RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_req *to)
 {
     struct rp_req *from = gap.from;
     uint64_t from_id = gap.from_id;
@@ -181,7 +181,7 @@ RP_HOT static __attribute__((noinline)) void switch_request(struct rp_req *to)
         rp_req_end(from, from_id, from->closed_ns ? RP_END_CLOSE : RP_END_IDLE);
 }
 
-RP_HOT void rp_req_switch(struct rp_req *to)
+RP_HOT_SOCKET void rp_req_switch(struct rp_req *to)
 {
     if (to == gap.from && rp_req_is(to, gap.from_id)) {
         /* another socket call for the request it serves: as below, with
@@ -200,7 +200,7 @@ void rp_req_thread_exit(void)
         rp_req_end(q, gap.from_id, RP_END_CLOSE);
 }
 
-RP_HOT void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
     if (q == &rp_limbo) {
         gap_note(q, p, cls, usable);
@@ -219,7 +219,7 @@ RP_HOT void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t u
 
 /* An answered request keeps the frees of its own blocks (its clean-up);
  * other frees go to its successor, when there is one. */
-RP_HOT void rp_req_free(struct rp_req *q, const void *p, size_t usable)
+RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 {
     if (gap.n)
         gap_forget(p);
@@ -239,7 +239,7 @@ RP_HOT void rp_req_free(struct rp_req *q, const void *p, size_t usable)
  * released, with signal fences between: a signal handler on this thread
  * that wants the lock sees lock_held whenever this thread might hold it,
  * and gives up instead of spinning on itself. */
-RP_HOT static int lock(int patient)
+RP_HOT_REQUEST static int lock(int patient)
 {
     if (lock_held)
         return 0;
@@ -293,7 +293,7 @@ static uint64_t ring_now_ns(const struct rp_ring *r)
     return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
 }
 
-RP_HOT uint64_t rp_req_now_ns(void)
+RP_HOT_REQUEST uint64_t rp_req_now_ns(void)
 {
     return ring_now_ns(rp_current_ring());
 }
@@ -315,7 +315,7 @@ static void count_locked(uint64_t *counter)
     __atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
 }
 
-RP_HOT struct rp_req *rp_req_begin(uint16_t source)
+RP_HOT_REQUEST struct rp_req *rp_req_begin(uint16_t source)
 {
     struct rp_ring *r = rp_current_ring();
     if (!r)
@@ -349,7 +349,7 @@ RP_HOT struct rp_req *rp_req_begin(uint16_t source)
 
 _Static_assert(RP_ROUTE_LEN <= 256, "route_len is a uint8_t");
 
-RP_HOT void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
+RP_HOT_REQUEST void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
 {
     if (len >= RP_ROUTE_LEN)
         len = RP_ROUTE_LEN - 1;
@@ -366,7 +366,7 @@ static int owners_dirty(const struct rp_req *q)
 /* Under the lock: q is no request any more, and nobody charges it. Its
  * class counts are cleared here, a few touched ones, so that the next
  * begin need not clear them all. */
-RP_HOT static void retire(struct rp_req *q)
+RP_HOT_REQUEST static void retire(struct rp_req *q)
 {
     for (unsigned w = 0; w < sizeof q->touched / sizeof q->touched[0]; w++)
         for (uint64_t bits = q->touched[w]; bits; bits &= bits - 1)
@@ -531,7 +531,7 @@ static void write_record(struct rp_ring *r, const struct rp_req *q, uint32_t slo
     __atomic_store_n(&h->records_written, i + 1, __ATOMIC_RELEASE);
 }
 
-RP_HOT void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
+RP_HOT_REQUEST void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why)
 {
     if (!q)
         return;

@@ -129,7 +129,7 @@ RP_HOT EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
     return r;
 }
 
-RP_HOT EXPORT ssize_t read(int fd, void *buf, size_t len)
+RP_HOT_SOCKET EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
     if (!detecting())
         return NEXT(read)(fd, buf, len);
@@ -137,7 +137,7 @@ RP_HOT EXPORT ssize_t read(int fd, void *buf, size_t len)
     return got(fd, buf, len, NEXT(read)(fd, buf, len));
 }
 
-RP_HOT EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+RP_HOT_SOCKET EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
     if (!detecting())
         return NEXT(readv)(fd, iov, iovcnt);
@@ -147,7 +147,7 @@ RP_HOT EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     return r;
 }
 
-RP_HOT EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+RP_HOT_SOCKET EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     if (!detecting() || (flags & UNREAD))
         return NEXT(recv)(fd, buf, len, flags);
@@ -155,7 +155,7 @@ RP_HOT EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
     return got(fd, buf, len, NEXT(recv)(fd, buf, len, flags));
 }
 
-RP_HOT EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
+RP_HOT_SOCKET EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
 {
     if (!detecting() || (flags & UNREAD))
         return NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
@@ -163,7 +163,7 @@ RP_HOT EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct 
     return got(fd, buf, len, NEXT(recvfrom)(fd, buf, len, flags, addr, alen));
 }
 
-RP_HOT EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+RP_HOT_SOCKET EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     if (!detecting() || (flags & UNREAD))
         return NEXT(recvmsg)(fd, msg, flags);
@@ -174,12 +174,12 @@ RP_HOT EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     return r;
 }
 
-RP_HOT EXPORT ssize_t write(int fd, const void *buf, size_t len)
+RP_HOT_SOCKET EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
     return wrote(fd, buf, len, NEXT(write)(fd, buf, len));
 }
 
-RP_HOT EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+RP_HOT_SOCKET EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     ssize_t r = NEXT(writev)(fd, iov, iovcnt);
     if (detecting())
@@ -187,7 +187,7 @@ RP_HOT EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
     return r;
 }
 
-RP_HOT EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+RP_HOT_SOCKET EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     return wrote(fd, buf, len, NEXT(send)(fd, buf, len, flags));
 }
@@ -197,7 +197,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const stru
     return wrote(fd, buf, len, NEXT(sendto)(fd, buf, len, flags, addr, alen));
 }
 
-RP_HOT EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+RP_HOT_SOCKET EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     ssize_t r = NEXT(sendmsg)(fd, msg, flags);
     if (r > 0 && detecting())
@@ -205,7 +205,7 @@ RP_HOT EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     return r;
 }
 
-RP_HOT EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
+RP_HOT_SOCKET EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
 {
     ssize_t r = NEXT(sendfile)(out, in, off, len);
     if (detecting())
@@ -213,7 +213,7 @@ RP_HOT EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
     return r;
 }
 
-RP_HOT EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
+RP_HOT_SOCKET EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
 {
     ssize_t r = NEXT(sendfile64)(out, in, off, len);
     if (detecting())
@@ -221,7 +221,7 @@ RP_HOT EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
     return r;
 }
 
-RP_HOT EXPORT int close(int fd)
+RP_HOT_SOCKET EXPORT int close(int fd)
 {
     if (detecting())
         rp_conn_closing(fd);
@@ -251,7 +251,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
     return NEXT(close_range)(first, last, flags);
 }
 
-RP_HOT EXPORT int shutdown(int fd, int how)
+RP_HOT_SOCKET EXPORT int shutdown(int fd, int how)
 {
     if (detecting())
         rp_conn_shutdown(fd, how);
@@ -274,19 +274,19 @@ static void event_loop_waits(void)
     rp_sample_if_due();
 }
 
-RP_HOT EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+RP_HOT_SOCKET EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
     event_loop_waits();
     return NEXT(epoll_wait)(epfd, ev, max, timeout);
 }
 
-RP_HOT EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
+RP_HOT_SOCKET EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
     event_loop_waits();
     return NEXT(epoll_pwait)(epfd, ev, max, timeout, mask);
 }
 
-RP_HOT EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+RP_HOT_SOCKET EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     going_idle();
     return NEXT(poll)(fds, n, timeout);
