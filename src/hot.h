@@ -28,12 +28,16 @@
  *
  * RP_HOT_DATA does the same for the globals those paths read and write
  * (the next allocator's and libc's entry points, the ring, the lock, the
- * connection table's index): one section, .data.rp_hot, which the linker
- * places with .data, a page or so, instead of among the library's large
- * arrays (the boot pool alone is 256 KiB). Writable variables only: GCC
- * will not mix const objects into the same named section (an -flto build
- * fails), and the parser's const tables share .rodata's page with the
- * constants the compiler puts there for the parser anyway.
+ * connection table's index, the parser's tables): one section,
+ * .data.rp_hot, which the linker places with .data, a page, instead of
+ * among the library's large arrays (the boot pool alone is 256 KiB).
+ * Writable variables only: GCC will not mix const objects into the same
+ * named section (an -flto build fails), so the parser's tables are not
+ * const. .rodata is kept off these paths altogether: the parser makes
+ * its vector constants in registers, and the library is built with
+ * -fno-tree-slp-vectorize, without which GCC turns two neighbouring
+ * counter updates into a vector operation with a constant from .rodata.
+ * -fno-plt keeps calls into libc off the PLT's page.
  */
 #ifndef REQPROF_HOT_H
 #define REQPROF_HOT_H

@@ -73,10 +73,19 @@ static char lower(char c)
 }
 
 #ifdef RP_HTTP_SSE2
+/* c in every byte of a vector, made in registers: as a constant, the
+ * compiler would load it from .rodata, a page of its own that the parser
+ * would touch between two system calls (hot.h). */
+static inline __m128i splat(unsigned char c)
+{
+    unsigned x = c * 0x01010101u;
+    __asm__("" : "+r"(x));
+    return _mm_shuffle_epi32(_mm_cvtsi32_si128((int)x), 0);
+}
+
 static inline unsigned lf_mask16(const char *at)
 {
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)at),
-                                                      _mm_set1_epi8('\n')));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)at), splat('\n')));
 }
 #endif
 
@@ -158,7 +167,7 @@ static void append_start(struct rp_http_parser *p, char c)
 
 /* The blank line after the headers: what comes next, and whether the
  * message is already complete. */
-RP_HOT_REQUEST static enum rp_http_event head_end(struct rp_http_parser *p)
+RP_HOT_SOCKET static enum rp_http_event head_end(struct rp_http_parser *p)
 {
     if (p->dir == RP_HTTP_RESPONSES) {
         if (p->status == 101) {            /* upgraded: no longer HTTP */
@@ -240,9 +249,11 @@ RP_HOT static enum rp_http_event header_value_char(struct rp_http_parser *p, cha
  * head; a length, the line may be Content-Length (14) or
  * Transfer-Encoding (17), whose name's first colon is that far in; 0, it
  * is neither. A name ends at its first colon, so a line whose byte 14 is
- * not a colon is not Content-Length. */
+ * not a colon is not Content-Length. Not const, as request_byte: both are
+ * read on every message, and on the hot data page (hot.h) they cost no
+ * page walk of their own, as .rodata's page would. */
 enum { BLANK = 255 };
-static const uint8_t line_start[256] = {
+RP_HOT_DATA static uint8_t line_start[256] = {
     ['\r'] = BLANK, ['\n'] = BLANK, ['c'] = 14, ['C'] = 14, ['t'] = 17, ['T'] = 17,
 };
 
@@ -341,7 +352,7 @@ static int hex_value(char c)
 /* Bytes of a request line: T_METHOD may be in a method; T_END ends a
  * target (controls, space, DEL); T_CUT ends its path (query, fragment). */
 enum { T_METHOD = 1, T_END = 2, T_CUT = 4 };
-static const uint8_t request_byte[256] = {
+RP_HOT_DATA static uint8_t request_byte[256] = {
     [0 ... ' '] = T_END, [0x7f] = T_END, ['?'] = T_CUT, ['#'] = T_CUT,
     ['A' ... 'Z'] = T_METHOD, ['-'] = T_METHOD, ['_'] = T_METHOD,
 };
@@ -353,11 +364,10 @@ static inline const char *target_stop(const char *at, const char *end, unsigned 
 #ifdef RP_HTTP_SSE2
     for (; end - at >= 16; at += 16) {
         __m128i b = _mm_loadu_si128((const __m128i *)at);
-        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(' ')), b), /* <= ' ' */
-                                   _mm_cmpeq_epi8(b, _mm_set1_epi8(0x7f)));
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(b, splat(' ')), b), /* <= ' ' */
+                                   _mm_cmpeq_epi8(b, splat(0x7f)));
         if (stop & T_CUT)
-            hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('?')),
-                                                 _mm_cmpeq_epi8(b, _mm_set1_epi8('#'))));
+            hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(b, splat('?')), _mm_cmpeq_epi8(b, splat('#'))));
         unsigned m = (unsigned)_mm_movemask_epi8(hit);
         if (m)
             return at + __builtin_ctz(m);
@@ -377,7 +387,7 @@ static int method_char(char c)
  * instead of a step per byte. Returns the bytes taken, with *ev set to
  * RP_HTTP_START_LINE; 0 when the line is not whole in buf or anything in
  * it is off (the byte-wise path then takes it, and finds what is wrong). */
-RP_HOT_REQUEST static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+RP_HOT_SOCKET static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     const char *lf = find_lf(buf, buf + n);
     if (!lf)

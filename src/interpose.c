@@ -26,6 +26,11 @@
 #include "shard.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* The allocation group (hot.h) starts on a page of its own: this object
+ * is the first of the link with functions in it, and an alignment stated
+ * before any of them aligns its part of the section without padding. */
+__asm__(".section .text.sorted.rp_1_alloc,\"ax\",@progbits\n\t.p2align 12\n\t.previous");
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Not in glibc before 2.39: declared here so the host can find ours. */
