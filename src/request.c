@@ -77,7 +77,7 @@ RP_HOT_ALLOC static void charge_alloc(struct rp_req *q, const void *p, unsigned 
         q->flags |= RP_REQ_OWNERS_APPROX;
 }
 
-RP_HOT_ALLOC static void charge_free(struct rp_req *q, size_t usable, int own)
+RP_HOT_ALLOC static inline __attribute__((always_inline)) void charge_free(struct rp_req *q, size_t usable, int own)
 {
     q->frees++;
     q->bytes_freed += usable;
@@ -213,8 +213,19 @@ RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, si
             charge_alloc(q, p, cls, usable);
         return;
     }
-    charge_alloc(q, p, cls, usable);
     gap_note(q, p, cls, usable);
+    charge_alloc(q, p, cls, usable);   /* last: a jump, with nothing to save before it */
+}
+
+/* A free of a block that is not q's own, q answered: its successor's, if
+ * it has one (pipelining), else q's. */
+RP_HOT_ALLOC static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const void *p, size_t usable)
+{
+    struct rp_req *next = successor(q);
+    if (next)
+        charge_free(next, usable, rp_owners_remove(&next->owned, p));
+    else
+        charge_free(q, usable, 0);
 }
 
 /* An answered request keeps the frees of its own blocks (its clean-up);
@@ -226,9 +237,8 @@ RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
     if (q == &rp_limbo || q->state != RP_REQ_OPEN)   /* limbo's own page is not touched */
         return;
     int own = rp_owners_remove(&q->owned, p);
-    struct rp_req *next;
-    if (!own && q->answered && (next = successor(q)))
-        charge_free(next, usable, rp_owners_remove(&next->owned, p));
+    if (!own && q->answered)
+        free_after_answer(q, p, usable);
     else
         charge_free(q, usable, own);
 }
