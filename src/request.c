@@ -219,7 +219,7 @@ RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, si
 
 /* A free of a block that is not q's own, q answered: its successor's, if
  * it has one (pipelining), else q's. */
-RP_HOT_ALLOC static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const void *p, size_t usable)
+static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const void *p, size_t usable)
 {
     struct rp_req *next = successor(q);
     if (next)
@@ -249,12 +249,8 @@ RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
  * released, with signal fences between: a signal handler on this thread
  * that wants the lock sees lock_held whenever this thread might hold it,
  * and gives up instead of spinning on itself. */
-RP_HOT_REQUEST static int lock(int patient)
+static __attribute__((noinline)) int lock_contended(int patient)
 {
-    if (lock_held)
-        return 0;
-    lock_held = 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int tries = 0; __atomic_exchange_n(&lock_line.word, 1, __ATOMIC_ACQUIRE); tries++) {
         if (!patient && tries > 10000) {
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -264,6 +260,17 @@ RP_HOT_REQUEST static int lock(int patient)
         sched_yield();
     }
     return 1;
+}
+
+RP_HOT_REQUEST static int lock(int patient)
+{
+    if (lock_held)
+        return 0;
+    lock_held = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(!__atomic_exchange_n(&lock_line.word, 1, __ATOMIC_ACQUIRE), 1))
+        return 1;
+    return lock_contended(patient);
 }
 
 static void unlock(void)

@@ -61,15 +61,19 @@ RP_HOT_DATA static struct next_sockets next;
 
 /* Looked up on first use of each: dlsym is safe to call from here (it
  * may call calloc, which the boot pool serves until malloc is known). A
- * race looks the same symbol up twice and stores the same pointer. */
-static void *lookup(void **slot, const char *name)
+ * race looks the same symbol up twice and stores the same pointer. Out
+ * of line, so that each hook is a load and a jump in a few bytes. */
+static __attribute__((noinline, cold)) void *resolve(void **slot, const char *name)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    return f;
+}
+
+static inline void *lookup(void **slot, const char *name)
 {
     void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (!f) {
-        f = dlsym(RTLD_NEXT, name);
-        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
-    }
-    return f;
+    return __builtin_expect(f != NULL, 1) ? f : resolve(slot, name);
 }
 
 #define NEXT(fn) ((__typeof__(next.fn))lookup((void **)&next.fn, #fn))
