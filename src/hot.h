@@ -12,19 +12,22 @@
  * page walks of an nginx request under valgrind; the README has figures).
  *
  * The functions of the paths every request takes are kept together, in
- * three groups that follow each other in the order of their names (the
- * default linker script places .text.sorted.* after .text.hot, sorted):
+ * three groups that follow each other in the order of their names (GNU
+ * ld's default script, since binutils 2.36, places .text.sorted.* after
+ * .text.hot, sorted by name; within a group, objects come in link order):
  *   RP_HOT_ALLOC    what an allocation or a free runs (the malloc family's
  *                   entry points, charging, the owner table);
- *   RP_HOT_SOCKET   what every socket call runs (the hooks, the connection
- *                   table, switching the thread's request);
- *   RP_HOT_REQUEST  what runs once a request (the parser, begin and end).
+ *   RP_HOT_SOCKET   what a socket call runs (the hooks, the connection
+ *                   table, the parser, switching the thread's request);
+ *   RP_HOT_REQUEST  what runs once a request (its begin and end).
  * A stretch between two system calls that only allocates touches the
- * first group's page or two, one that reads a socket mostly the second's.
- * RP_HOT (GCC's `hot` attribute: .text.hot) marks the rest of what may run
- * often, but not on every request of every server (calloc, realloc,
- * accept); GCC also puts there the helpers it keeps out of line in hot
- * functions, so a helper that every request runs belongs in a group.
+ * first group's page (interpose.c aligns its start), one that reads or
+ * writes a socket mostly the second's. With -flto the link order, and so
+ * the order within a group, is the compiler's. RP_HOT (GCC's `hot`
+ * attribute: .text.hot) marks the rest of what may run often, but not on
+ * every request of every server (calloc, realloc, accept); GCC also puts
+ * there the helpers it keeps out of line in hot functions, so a helper
+ * that every request runs belongs in a group.
  *
  * RP_HOT_DATA does the same for the globals those paths read and write
  * (the next allocator's and libc's entry points, the ring, the lock, the

@@ -72,6 +72,15 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
+/* LFs are looked for a stretch of a head at a time, each stretch looked
+ * at once however many lines it holds: a head's lines are short (nginx's
+ * average 25 bytes), and a memchr per line costs more in its call and
+ * set-up than the rest of the line's bookkeeping. lf_chunk is the mask of
+ * the LFs in the 64 bytes at blk of the buffer [start, end) (fewer at its
+ * end), bit i for blk[i]. With SSE2, which every x86-64 has, 16 bytes are
+ * compared at once, and a stretch that end cuts short is read as the
+ * buffer's last 16 or 64 bytes, shifted, so that nothing outside the
+ * buffer is read; elsewhere memchr finds each LF. */
 #ifdef RP_HTTP_SSE2
 /* c in every byte of a vector, made in registers: as a constant, the
  * compiler would load it from .rodata, a page of its own that the parser
@@ -87,57 +96,35 @@ static inline unsigned lf_mask16(const char *at)
 {
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)at), splat('\n')));
 }
-#endif
 
-/* LFs are found 16 bytes at a time: a head's lines are short (nginx's
- * average 25 bytes), and memchr's call and set-up cost more than the
- * rest of a line's bookkeeping. This is the mask of the LFs in the block
- * at blk of the buffer [start, end), bit i for blk[i]; a block that is
- * cut short by end is read as the buffer's last 16 bytes, shifted, so
- * nothing outside the buffer is read. */
+/* The mask of the 16 bytes at blk. */
 static inline unsigned lf_block(const char *start, const char *blk, const char *end)
 {
-#ifdef RP_HTTP_SSE2
     if (end - blk >= 16)
         return lf_mask16(blk);
     if (end - start >= 16)
         return lf_mask16(end - 16) >> (16 - (end - blk));
-#else
-    (void)start;
-#endif
     unsigned m = 0;
-    for (unsigned i = 0; i < 16 && blk + i < end; i++)
+    for (unsigned i = 0; blk + i < end; i++)
         m |= (unsigned)(blk[i] == '\n') << i;
     return m;
 }
 
-/* The same for the 64 bytes at blk (fewer at the buffer's end): a head's
- * lines are looked for a stretch of 64 bytes at a time. */
 static inline uint64_t lf_chunk(const char *start, const char *blk, const char *end)
 {
-#ifdef RP_HTTP_SSE2
     if (end - start >= 64) {
         const char *at = end - blk >= 64 ? blk : end - 64;
         uint64_t m = (uint64_t)lf_mask16(at) | (uint64_t)lf_mask16(at + 16) << 16
                      | (uint64_t)lf_mask16(at + 32) << 32 | (uint64_t)lf_mask16(at + 48) << 48;
         return m >> (blk - at);
     }
-    if (end - start >= 16) {       /* then blk is start: the whole buffer, in 16s */
-        uint64_t m = 0;
-        for (const char *b = blk; b < end; b += 16) {
-            const char *at = end - b >= 16 ? b : end - 16;
-            m |= (uint64_t)(lf_mask16(at) >> (b - at)) << (b - blk);
-        }
-        return m;
-    }
-#endif
-    uint64_t m = 0;
-    for (unsigned i = 0; i < 64 && blk + i < end; i += 16)
-        m |= (uint64_t)lf_block(start, blk + i, end) << i;
+    uint64_t m = 0;    /* a buffer shorter than 64 bytes: headers_whole asks for blk == start */
+    for (const char *b = blk; b < end; b += 16)
+        m |= (uint64_t)lf_block(start, b, end) << (b - blk);
     return m;
 }
 
-/* The first LF in [at, end), or NULL. */
+/* The first LF in [at, end), or NULL: a line at a time, for start lines. */
 static const char *find_lf(const char *at, const char *end)
 {
     for (const char *blk = at; blk < end; blk += 16) {
@@ -147,6 +134,22 @@ static const char *find_lf(const char *at, const char *end)
     }
     return NULL;
 }
+#else
+static inline uint64_t lf_chunk(const char *start, const char *blk, const char *end)
+{
+    (void)start;
+    const char *stop = end - blk > 64 ? blk + 64 : end;
+    uint64_t m = 0;
+    for (const char *at = blk; at < stop && (at = memchr(at, '\n', (size_t)(stop - at))); at++)
+        m |= (uint64_t)1 << (at - blk);
+    return m;
+}
+
+static const char *find_lf(const char *at, const char *end)
+{
+    return memchr(at, '\n', (size_t)(end - at));
+}
+#endif
 
 static void start_message(struct rp_http_parser *p)
 {

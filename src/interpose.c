@@ -28,8 +28,9 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /* The allocation group (hot.h) starts on a page of its own: this object
- * is the first of the link with functions in it, and an alignment stated
- * before any of them aligns its part of the section without padding. */
+ * is the first of the link with functions in it (Makefile.am's order),
+ * and an alignment stated before any of them aligns its part of the
+ * section without padding inside it. */
 __asm__(".section .text.sorted.rp_1_alloc,\"ax\",@progbits\n\t.p2align 12\n\t.previous");
 #define unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -77,7 +77,7 @@ RP_HOT_ALLOC static void charge_alloc(struct rp_req *q, const void *p, unsigned 
         q->flags |= RP_REQ_OWNERS_APPROX;
 }
 
-RP_HOT_ALLOC static inline __attribute__((always_inline)) void charge_free(struct rp_req *q, size_t usable, int own)
+static inline __attribute__((always_inline)) void charge_free(struct rp_req *q, size_t usable, int own)
 {
     q->frees++;
     q->bytes_freed += usable;
@@ -214,11 +214,12 @@ RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, si
         return;
     }
     gap_note(q, p, cls, usable);
-    charge_alloc(q, p, cls, usable);   /* last: a jump, with nothing to save before it */
+    charge_alloc(q, p, cls, usable);   /* last, so that nothing need be kept across it */
 }
 
 /* A free of a block that is not q's own, q answered: its successor's, if
- * it has one (pipelining), else q's. */
+ * it has one (pipelining), else q's. Out of line, and out of the
+ * allocation group: rare, and rp_req_free stays small without it. */
 static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const void *p, size_t usable)
 {
     struct rp_req *next = successor(q);
@@ -245,10 +246,7 @@ RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 
 /* ---- the lock and the pool ------------------------------------------------ */
 
-/* lock_held is set before the lock is taken and cleared after it is
- * released, with signal fences between: a signal handler on this thread
- * that wants the lock sees lock_held whenever this thread might hold it,
- * and gives up instead of spinning on itself. */
+/* The lock's wait, out of line: it is taken uncontended nearly always. */
 static __attribute__((noinline)) int lock_contended(int patient)
 {
     for (int tries = 0; __atomic_exchange_n(&lock_line.word, 1, __ATOMIC_ACQUIRE); tries++) {
@@ -262,6 +260,10 @@ static __attribute__((noinline)) int lock_contended(int patient)
     return 1;
 }
 
+/* lock_held is set before the lock is taken and cleared after it is
+ * released, with signal fences between: a signal handler on this thread
+ * that wants the lock sees lock_held whenever this thread might hold it,
+ * and gives up instead of spinning on itself. */
 RP_HOT_REQUEST static int lock(int patient)
 {
     if (lock_held)

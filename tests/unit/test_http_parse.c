@@ -5,6 +5,7 @@
  * line (route or status), D done, X bad, B begin. A BEGIN is reported
  * only when the start line is cut, and a start line without one begins
  * its message, so "B L" is written "L". */
+#include <stdlib.h>
 #include <string.h>
 #include "http_parse.h"
 #include "../tap.h"
@@ -41,7 +42,8 @@ static void note(char *out, size_t cap, const struct rp_http_parser *p, enum rp_
 
 /* Feeds text in pieces of the given lengths (0-terminated list; the last
  * piece takes the rest). no_body is set at each BEGIN and START_LINE when
- * asked, as conn.c does. */
+ * asked, as conn.c does. Each piece is fed from a heap block of exactly
+ * its size, so that the sanitizer build catches a read outside it. */
 static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t *pieces,
                 int no_body, char *out, size_t cap)
 {
@@ -52,7 +54,13 @@ static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t
     int bad = 0, begun = 0;
     for (const size_t *piece = pieces; at < len && !bad; piece++) {
         size_t n = *piece && *piece < len - at ? *piece : len - at;
-        const char *buf = text + at;
+        char *copy = malloc(n);
+        if (!copy) {
+            printf("Bail out! out of memory\n");
+            exit(1);
+        }
+        memcpy(copy, text + at, n);
+        const char *buf = copy;
         at += n;
         while (n) {
             enum rp_http_event ev;
@@ -67,6 +75,7 @@ static void run(enum rp_http_dir dir, const char *text, size_t len, const size_t
             buf += used;
             n -= used;
         }
+        free(copy);
     }
     size_t l = strlen(out);
     if (l && out[l - 1] == ' ')
@@ -164,7 +173,7 @@ static void skip_check(void)
 }
 
 /* Header lines of 1 to 40 bytes before and after the framing header, so
- * that LFs fall on every offset of the 16-byte blocks the line scan
+ * that LFs fall on every offset of the 16- and 64-byte stretches the line scan
  * reads, and lines cross them. */
 static void lines_of_every_length(void)
 {
@@ -178,6 +187,56 @@ static void lines_of_every_length(void)
     }
     snprintf(head + at, sizeof head - at, "\r\nabcHTTP/1.1 204 No Content\r\n\n");
     check(RP_HTTP_RESPONSES, head, 0, "L(200) D L(204) D", "header lines of every length from 1 to 40 bytes");
+}
+
+/* Request targets of 1 to 40 bytes with the byte that ends the path or
+ * the target, or makes the line bad, at their end: the target scan reads
+ * 16 bytes at a time, and its last bytes one at a time. */
+static void targets_of_every_length(void)
+{
+    static const struct { char stop; int cut; const char *what; } kinds[] = {
+        { '?', 1, "a query" }, { '#', 1, "a fragment" }, { 0x7f, 0, "DEL" },
+        { 0x01, 0, "a control character" }, { 'x', 2, "no stop" },
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        int wrong = 0;
+        for (int len = 1; len <= 40; len++) {
+            char path[64], text[128], want[128], got[256];
+            memset(path, 'p', sizeof path);
+            path[0] = '/';
+            path[len] = '\0';
+            if (kinds[k].cut == 2)
+                snprintf(text, sizeof text, "GET %s HTTP/1.0\n\n", path);
+            else
+                snprintf(text, sizeof text, "GET %s%cq HTTP/1.0\n\n", path, kinds[k].stop);
+            if (kinds[k].cut)
+                snprintf(want, sizeof want, "L(GET %s) D", path);
+            else
+                snprintf(want, sizeof want, "B X");
+            size_t whole[] = { 0 };
+            run(RP_HTTP_REQUESTS, text, strlen(text), whole, 0, got, sizeof got);
+            if (strcmp(got, want) != 0) {
+                printf("# %s after %d bytes: got '%s', want '%s'\n", kinds[k].what, len, got, want);
+                wrong++;
+            }
+        }
+        ok(wrong == 0, "targets of 1 to 40 bytes ending in %s", kinds[k].what);
+    }
+}
+
+/* Response heads whose header lines, after the status line, come to
+ * 60-70 bytes, Content-Length last: the head's LFs are found 64 bytes at
+ * a time, and those of a shorter buffer 16 at a time. */
+static void heads_around_64_bytes(void)
+{
+    for (int total = 60; total <= 70; total++) {
+        char head[256], what[64];
+        int pad = total - 3 - (int)strlen("Content-Length: 2\r\n") - 2 - 2; /* "X: ", CRLF, blank */
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nX: %.*s\r\nContent-Length: 2\r\n\r\nok",
+                 pad, "0123456789012345678901234567890123456789012345678901234567890123456789");
+        snprintf(what, sizeof what, "header lines of %d bytes", total);
+        check(RP_HTTP_RESPONSES, head, 0, "L(200) D", what);
+    }
 }
 
 int main(void)
@@ -257,7 +316,16 @@ int main(void)
               "HTTP/1.1 304 Not Modified\r\nServer: nginx\r\n\r\n", 0,
           "L(200) D L(304) D", "the heads nginx writes");
     check(rs, "<html>", 0, "B X", "a response that is not HTTP");
+    check(rq, "POST / HTTP/1.1\r\n\rContent-Length: 3\r\n\r\nabcGET /n HTTP/1.1\r\n\r\n", 0,
+          "L(POST /) D L(GET /n) D", "a CR at a header line's start before other bytes is passed over");
+    check(rq, "GET / HTTP/1.1\r\nHost: x\r\n\r\r\n", 0, "L(GET /) D", "CR CR LF ends a head");
+    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nabc", 0, "L(200)",
+          "a Content-Length without digits frames nothing: the body lasts until the close");
+    check(rs, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: x\r\n\r\n", 0, "L(200) D",
+          "the last Content-Length counts, and one without digits is 0");
     lines_of_every_length();
+    targets_of_every_length();
+    heads_around_64_bytes();
     begin_check();
     skip_check();
     return done_testing();
