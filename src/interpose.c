@@ -32,6 +32,7 @@
  * and an alignment stated before any of them aligns its part of the
  * section without padding inside it. */
 __asm__(".section .text.sorted.rp_1_alloc,\"ax\",@progbits\n\t.p2align 12\n\t.previous");
+
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Not in glibc before 2.39: declared here so the host can find ours. */
