@@ -218,17 +218,27 @@ static void header_name_char(struct rp_http_parser *p, char c)
         p->pos++;
 }
 
-/* A byte of a Content-Length value: digits add up, the rest is passed
- * over; a length that would not fit is BAD. */
-static inline enum rp_http_event length_char(struct rp_http_parser *p, char c)
+/* A byte of a Content-Length value: a digit adds up into *length (1),
+ * anything else is passed over (0); -1 when the length would not fit. */
+static inline int length_byte(uint64_t *length, char c)
 {
     unsigned digit = (unsigned)(unsigned char)c - '0';
     if (digit > 9)
-        return RP_HTTP_NONE;
-    if (p->length > (UINT64_MAX - 9) / 10)
+        return 0;
+    if (*length > (UINT64_MAX - 9) / 10)
+        return -1;
+    *length = *length * 10 + digit;
+    return 1;
+}
+
+/* The same for the parser's own length, a step at a time: a length that
+ * would not fit is BAD. */
+static inline enum rp_http_event length_char(struct rp_http_parser *p, char c)
+{
+    int r = length_byte(&p->length, c);
+    if (r < 0)
         return bad(p);
-    p->length = p->length * 10 + digit;
-    p->has_length = 1;
+    p->has_length |= (uint8_t)r;
     return RP_HTTP_NONE;
 }
 
@@ -289,18 +299,15 @@ static void header_value(struct rp_http_parser *p, unsigned match, const char *v
 {
     p->match = (uint8_t)match;
     if (match == H_CONTENT_LENGTH) {
-        uint64_t length = 0;          /* the last Content-Length counts */
-        int digits = 0;
+        uint64_t length = 0;          /* the last Content-Length counts; a local, kept in */
+        int digits = 0;               /* a register, where p->length would be stored at every byte */
         for (; v < lf; v++) {
-            unsigned digit = (unsigned)(unsigned char)*v - '0';
-            if (digit > 9)
-                continue;
-            if (length > (UINT64_MAX - 9) / 10) {
+            int r = length_byte(&length, *v);
+            if (r < 0) {
                 bad(p);
                 return;
             }
-            length = length * 10 + digit;
-            digits = 1;
+            digits |= r;
         }
         p->length = length;
         p->has_length |= (uint8_t)digits;

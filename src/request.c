@@ -687,6 +687,6 @@ void rp_requests_after_fork_child(void)
     gap.from = NULL;
     gap.n = 0;
     my_tid = 0;
-    lock_line.word = 0;            /* whoever held it in the parent is not in the child */
+    lock_line.word = 0;       /* whoever held it in the parent is not in the child */
     lock_held = 0;
 }
