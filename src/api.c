@@ -37,11 +37,11 @@ static void make_key(void)
 /* Whether reqprof runs, starting it if this is its first call. */
 static int running(void)
 {
-    if (rp_self.busy)
+    if (rp_self()->busy)
         return 0;
-    rp_self.busy = 1;
+    rp_self()->busy = 1;
     struct rp_ring *r = rp_active_ring();
-    rp_self.busy = 0;
+    rp_self()->busy = 0;
     return r != NULL;
 }
 
@@ -64,7 +64,7 @@ static int request_begin(const char *route)
         pthread_setspecific(exit_key, q);
     open_req = q;
     open_id = q->id;
-    rp_self.req = q;
+    rp_self()->req = q;
     return 1;
 }
 

@@ -161,7 +161,7 @@ static void end_all(struct conn *c, enum rp_req_end why)
 
 static struct rp_req *current(void)
 {
-    struct rp_req *q = rp_self.req;
+    struct rp_req *q = rp_self()->req;
     return q && q->state == RP_REQ_OPEN ? q : NULL;
 }
 
@@ -373,7 +373,7 @@ RP_HOT_SOCKET void rp_conn_closing(int fd)
     if (!c || c->kind == K_NONE)
         return;
     struct rp_req *q = head(c);
-    if (q && c->head_done && rp_self.req == q) {
+    if (q && c->head_done && rp_self()->req == q) {
         q->closed_ns = rp_req_now_ns();
         q->fd = -1;
         advance(c);

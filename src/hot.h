@@ -40,7 +40,11 @@
  * its vector constants in registers, and the library is built with
  * -fno-tree-slp-vectorize, without which GCC turns two neighbouring
  * counter updates into a vector operation with a constant from .rodata.
- * -fno-plt keeps calls into libc off the PLT's page.
+ * -fno-plt keeps calls into libc off the PLT's page; they go through
+ * the GOT, which is a page of its own as well, so the hot paths make
+ * none: the thread's state is found without the GOT (rp_self, shard.h),
+ * the clock is the vDSO's, called directly (clock.h), and route names are
+ * copied and compared inline (request.c).
  */
 #ifndef REQPROF_HOT_H
 #define REQPROF_HOT_H

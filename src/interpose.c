@@ -98,12 +98,13 @@ RP_HOT_ALLOC EXPORT void free(void *p)
 {
     if (!p)                 /* frequent: OpenSSL frees NULL many times a request */
         return;
-    unsigned char *s = rp_self.shard;
+    struct rp_thread *me = rp_self();
+    unsigned char *s = me->shard;
     if (unlikely(!s || !rp_next_is_glibc || rp_boot_owns(p)))
         return free_unusual(p);
     size_t usable = rp_glibc_usable(p);
     rp_shard_count_free(s, usable);
-    struct rp_req *q = rp_self.req;
+    struct rp_req *q = me->req;
     if (unlikely(q != NULL))
         return free_charged(q, p, usable);
     rp_next.free(p);

@@ -2,7 +2,7 @@
  *
  * Locks: none on the hot path. Starting is guarded by a state word (other
  * threads wait while one thread starts reqprof; the starting thread's own
- * nested calls are passed through by rp_self.busy). Samples are taken by
+ * nested calls are passed through by rp_self()->busy). Samples are taken by
  * the host's threads (rp_sample_if_due) and at exit under a spin lock,
  * which a fork()ed child re-creates unlocked along with everything else.
  */
@@ -157,12 +157,15 @@ static void final_sample(void)
  * nothing meanwhile. */
 RP_HOT_ALLOC void rp_sample_if_due(void)
 {
-    if (coarse_ns() < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED) || rp_self.busy)
+    if (coarse_ns() < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED))
+        return;
+    struct rp_thread *me = rp_self();
+    if (me->busy)
         return;
     int saved_errno = errno;
-    rp_self.busy = 1;
+    me->busy = 1;
     sample_now(heap_stats());
-    rp_self.busy = 0;
+    me->busy = 0;
     errno = saved_errno;
 }
 
@@ -177,10 +180,10 @@ static int busy_at_fork;
 static void before_fork(void)
 {
     struct rp_totals t;
-    busy_at_fork = rp_self.busy;
+    busy_at_fork = rp_self()->busy;
     if (!rp_current_ring())
         return;
-    rp_self.busy = 1;
+    rp_self()->busy = 1;
     /* fork may be called from a signal handler that interrupted malloc:
      * the allocator is not asked (its locks) */
     sample_now(RP_HEAP_REPEAT);
@@ -192,7 +195,7 @@ static void after_fork_parent(void)
 {
     if (rp_current_ring())
         rp_requests_after_fork_parent();
-    rp_self.busy = busy_at_fork;
+    rp_self()->busy = busy_at_fork;
 }
 
 static void write_inherited(void)
@@ -229,7 +232,7 @@ static void after_fork_child(void)
      * one takes none */
     if (state == ON)
         sample_now(heap_stats());
-    rp_self.busy = busy_at_fork;
+    rp_self()->busy = busy_at_fork;
     errno = saved_errno;
 }
 
@@ -250,8 +253,8 @@ pid_t _Fork(void)
         __atomic_store_n(&state, OFF, __ATOMIC_RELEASE);
         next_sample_ns = UINT64_MAX;
         rp_conn_settings(0, 0);
-        rp_self.shard = NULL;
-        rp_self.req = NULL;
+        rp_self()->shard = NULL;
+        rp_self()->req = NULL;
     }
     return pid;
 }
@@ -259,13 +262,14 @@ pid_t _Fork(void)
 __attribute__((constructor))
 static void reqprof_start(void)
 {
+    rp_clock_init();
     next_Fork = (pid_t (*)(void))dlsym(RTLD_NEXT, "_Fork");
-    rp_self.busy = 1;
+    rp_self()->busy = 1;
     if (rp_active_ring()) {
         pthread_atfork(before_fork, after_fork_parent, after_fork_child);
         sample_now(heap_stats());
     }
-    rp_self.busy = 0;
+    rp_self()->busy = 0;
 }
 
 /* Marks the ring as ended by exit, or removes it if it holds nothing. */
@@ -284,13 +288,13 @@ static void reqprof_exit(void)
     /* a vfork()ed child or a _Fork() child shares or copied the parent's ring */
     if (!r || r->hdr->pid != (uint32_t)getpid())
         return;
-    int busy = rp_self.busy;
-    rp_self.busy = 1;
+    int busy = rp_self()->busy;
+    rp_self()->busy = 1;
     rp_conn_settings(0, 0);   /* what runs after us (other destructors) opens no request */
     rp_requests_at_exit();
     final_sample();
     mark_exited(r);
-    rp_self.busy = busy;
+    rp_self()->busy = busy;
 }
 
 /* A process that leaves through _exit() (shells do) runs no destructor,

@@ -9,7 +9,7 @@
 #include "ring.h"
 
 /* The ring to count into, starting reqprof if it has not started; NULL
- * when reqprof is off or could not start. Call with rp_self.busy set. */
+ * when reqprof is off or could not start. Call with rp_self()->busy set. */
 struct rp_ring *rp_active_ring(void);
 
 /* The ring, if reqprof is on, without starting it. */

@@ -32,8 +32,6 @@ RP_HOT_DATA static union {
     char line[64];
 } lock_line __attribute__((aligned(64)));
 static int fork_took_lock;
-static __thread int lock_held __attribute__((tls_model("initial-exec")));
-static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
 
 static struct rp_req *slabs[MAX_SLABS];
 static unsigned nslabs;
@@ -43,15 +41,12 @@ RP_HOT_DATA static uint64_t next_id = 1;
 RP_HOT_DATA static uint32_t *route_index;      /* slot numbers of the ring's routes; 0 = empty */
 RP_HOT_DATA static size_t route_index_mask;
 
-/* The route of this thread's previous request: a server answers the same
- * few routes over and over, and comparing a name costs less than hashing
- * it. Routes are never taken out of a ring; a fork()ed child has a new
- * one, and a new routes_epoch. */
+/* Each thread keeps the route of its previous request (route_epoch,
+ * route_slot, route_name in struct rp_req_thread): a server answers the
+ * same few routes over and over, and comparing a name costs less than
+ * hashing it. Routes are never taken out of a ring; a fork()ed child has
+ * a new one, and a new routes_epoch. */
 RP_HOT_DATA static uint32_t routes_epoch = 1;
-static __thread struct {
-    uint32_t epoch, slot;
-    char name[RP_ROUTE_LEN];
-} last_route __attribute__((tls_model("initial-exec")));
 
 /* ---- the hot path's part -------------------------------------------------- */
 
@@ -98,47 +93,32 @@ static inline __attribute__((always_inline)) void charge_free(struct rp_req *q, 
  * buffer, and only then calls recv. Until that call, the thread still
  * charges the request of its previous socket call (another connection),
  * or none after it waited. So the allocations of each gap between two
- * socket calls are remembered (up to GAP_MAX, while they stay live), and
+ * socket calls are remembered (up to RP_GAP_MAX, while they stay live), and
  * when the next call turns out to serve another request, they move to it.
  * After a wait, or a socket call that serves no request, the thread
  * charges rp_limbo, which charges nobody but remembers the gap all the
- * same. Frees are not moved: a free in a gap
- * is charged where the thread is, and a gap's own blocks freed within it
- * just leave the gap. */
-#define GAP_MAX 32
-
+ * same. Frees are not moved: a free in a gap is charged where the
+ * thread is, and a gap's own blocks freed within it just leave the gap.
+ * The gap is the thread's (struct rp_req_thread). */
 struct rp_req rp_limbo;
 
-struct gap_alloc {
-    const void *p;
-    size_t usable;
-    unsigned cls;
-};
-
-static __thread struct {
-    struct rp_req *from;          /* what the gap's allocations were charged to */
-    uint64_t from_id;
-    unsigned n;
-    struct gap_alloc a[GAP_MAX];
-} gap __attribute__((tls_model("initial-exec")));
-
-static void gap_note(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+static void gap_note(struct rp_req_thread *t, struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
-    if (gap.from != q || gap.n == GAP_MAX)
+    if (t->gap_from != q || t->gap_n == RP_GAP_MAX)
         return;
-    gap.a[gap.n++] = (struct gap_alloc){ p, usable, cls };
+    t->gap[t->gap_n++] = (struct rp_gap_alloc){ p, usable, cls };
 }
 
-static void gap_forget(const void *p)
+static void gap_forget(struct rp_req_thread *t, const void *p)
 {
-    for (unsigned i = 0; i < gap.n; i++)
-        if (gap.a[i].p == p) {
-            gap.a[i] = gap.a[--gap.n];
+    for (unsigned i = 0; i < t->gap_n; i++)
+        if (t->gap[i].p == p) {
+            t->gap[i] = t->gap[--t->gap_n];
             return;
         }
 }
 
-static void uncharge_alloc(struct rp_req *q, const struct gap_alloc *g)
+static void uncharge_alloc(struct rp_req *q, const struct rp_gap_alloc *g)
 {
     q->allocs--;
     q->bytes_alloc -= g->usable;
@@ -147,21 +127,20 @@ static void uncharge_alloc(struct rp_req *q, const struct gap_alloc *g)
     q->own_blocks--;
 }
 
-/* Whether this thread has served an HTTP request: only such a thread
- * charges rp_limbo between socket calls, so an event loop that serves no
- * HTTP keeps the hot path's single branch. */
-static __thread int serves_http __attribute__((tls_model("initial-exec")));
-
 /* Kept out of line so that rp_req_switch's common case, another socket
- * call for the request the thread serves, saves no registers. */
-RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_req *to)
+ * call for the request the thread serves, saves no registers. Only a
+ * thread that has served an HTTP request (serves_http) charges rp_limbo
+ * between socket calls, so an event loop that serves no HTTP keeps the
+ * hot path's single branch. */
+RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_thread *me, struct rp_req *to)
 {
-    struct rp_req *from = gap.from;
-    uint64_t from_id = gap.from_id;
+    struct rp_req_thread *t = &me->rq;
+    struct rp_req *from = t->gap_from;
+    uint64_t from_id = t->gap_from_id;
     int from_open = from == &rp_limbo || rp_req_is(from, from_id);
     if (to && to != from && to->state == RP_REQ_OPEN && from_open) {
-        for (unsigned i = 0; i < gap.n; i++) {
-            const struct gap_alloc *g = &gap.a[i];
+        for (unsigned i = 0; i < t->gap_n; i++) {
+            const struct rp_gap_alloc *g = &t->gap[i];
             if (from != &rp_limbo) {
                 if (!rp_owners_remove(&from->owned, g->p))
                     continue;
@@ -171,10 +150,10 @@ RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_req
         }
     }
     if (to && to->source == RP_SRC_HTTP)
-        serves_http = 1;
-    rp_self.req = gap.from = to ? to : serves_http ? &rp_limbo : NULL;
-    gap.from_id = to ? to->id : 0;
-    gap.n = 0;
+        t->serves_http = 1;
+    me->req = t->gap_from = to ? to : t->serves_http ? &rp_limbo : NULL;
+    t->gap_from_id = to ? to->id : 0;
+    t->gap_n = 0;
     /* an answered request is over once its thread moves on: to waiting,
      * or to another request's socket call (its clean-up came before) */
     if (from != to && from_open && from != &rp_limbo && from->answered)
@@ -183,27 +162,30 @@ RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_req
 
 RP_HOT_SOCKET void rp_req_switch(struct rp_req *to)
 {
-    if (to == gap.from && rp_req_is(to, gap.from_id)) {
+    struct rp_thread *me = rp_self();
+    if (to == me->rq.gap_from && rp_req_is(to, me->rq.gap_from_id)) {
         /* another socket call for the request it serves: as below, with
          * nothing to move and nothing ended */
-        rp_self.req = to;
-        gap.n = 0;
+        me->req = to;
+        me->rq.gap_n = 0;
         return;
     }
-    switch_request(to);
+    switch_request(me, to);
 }
 
 void rp_req_thread_exit(void)
 {
-    struct rp_req *q = gap.from;
-    if (q != &rp_limbo && rp_req_is(q, gap.from_id) && q->closed_ns)
-        rp_req_end(q, gap.from_id, RP_END_CLOSE);
+    struct rp_req_thread *t = &rp_self()->rq;
+    struct rp_req *q = t->gap_from;
+    if (q != &rp_limbo && rp_req_is(q, t->gap_from_id) && q->closed_ns)
+        rp_req_end(q, t->gap_from_id, RP_END_CLOSE);
 }
 
 RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
+    struct rp_req_thread *t = &rp_self()->rq;
     if (q == &rp_limbo) {
-        gap_note(q, p, cls, usable);
+        gap_note(t, q, p, cls, usable);
         return;
     }
     if (q->state != RP_REQ_OPEN)
@@ -213,7 +195,7 @@ RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, si
             charge_alloc(q, p, cls, usable);
         return;
     }
-    gap_note(q, p, cls, usable);
+    gap_note(t, q, p, cls, usable);
     charge_alloc(q, p, cls, usable);   /* last, so that nothing need be kept across it */
 }
 
@@ -233,8 +215,9 @@ static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const 
  * other frees go to its successor, when there is one. */
 RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 {
-    if (gap.n)
-        gap_forget(p);
+    struct rp_req_thread *t = &rp_self()->rq;
+    if (t->gap_n)
+        gap_forget(t, p);
     if (q == &rp_limbo || q->state != RP_REQ_OPEN)   /* limbo's own page is not touched */
         return;
     int own = rp_owners_remove(&q->owned, p);
@@ -247,12 +230,12 @@ RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
 /* ---- the lock and the pool ------------------------------------------------ */
 
 /* The lock's wait, out of line: it is taken uncontended nearly always. */
-static __attribute__((noinline)) int lock_contended(int patient)
+static __attribute__((noinline)) int lock_contended(struct rp_req_thread *t, int patient)
 {
     for (int tries = 0; __atomic_exchange_n(&lock_line.word, 1, __ATOMIC_ACQUIRE); tries++) {
         if (!patient && tries > 10000) {
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
-            lock_held = 0;
+            t->lock_held = 0;
             return 0;
         }
         sched_yield();
@@ -264,22 +247,22 @@ static __attribute__((noinline)) int lock_contended(int patient)
  * released, with signal fences between: a signal handler on this thread
  * that wants the lock sees lock_held whenever this thread might hold it,
  * and gives up instead of spinning on itself. */
-RP_HOT_REQUEST static int lock(int patient)
+RP_HOT_REQUEST static int lock(struct rp_req_thread *t, int patient)
 {
-    if (lock_held)
+    if (t->lock_held)
         return 0;
-    lock_held = 1;
+    t->lock_held = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (__builtin_expect(!__atomic_exchange_n(&lock_line.word, 1, __ATOMIC_ACQUIRE), 1))
         return 1;
-    return lock_contended(patient);
+    return lock_contended(t, patient);
 }
 
-static void unlock(void)
+static void unlock(struct rp_req_thread *t)
 {
     __atomic_store_n(&lock_line.word, 0, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    lock_held = 0;
+    t->lock_held = 0;
 }
 
 static void add_slab(void)
@@ -298,15 +281,15 @@ static void add_slab(void)
     slabs[nslabs++] = slab;
 }
 
-static uint32_t thread_id(void)
+static uint32_t thread_id(struct rp_req_thread *t)
 {
-    if (!my_tid)
-        my_tid = (uint32_t)syscall(SYS_gettid);
-    return my_tid;
+    if (!t->tid)
+        t->tid = (uint32_t)syscall(SYS_gettid);
+    return t->tid;
 }
 
 /* CLOCK_MONOTONIC since r's start (0 without a ring). */
-static uint64_t ring_now_ns(const struct rp_ring *r)
+RP_HOT_REQUEST static uint64_t ring_now_ns(const struct rp_ring *r)
 {
     uint64_t now = rp_clock_ns(CLOCK_MONOTONIC);
     return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
@@ -339,10 +322,11 @@ RP_HOT_REQUEST struct rp_req *rp_req_begin(uint16_t source)
     struct rp_ring *r = rp_current_ring();
     if (!r)
         return NULL;
+    struct rp_req_thread *t = &rp_self()->rq;
     int *errno_at = rp_errno(), saved_errno = *errno_at;
     uint64_t now = ring_now_ns(r);
     struct rp_req *q = NULL;
-    if (lock(1)) {
+    if (lock(t, 1)) {
         if (!free_list)
             add_slab();
         q = free_list;
@@ -354,13 +338,13 @@ RP_HOT_REQUEST struct rp_req *rp_req_begin(uint16_t source)
             q->next = NULL;
             q->source = source;
             q->fd = -1;
-            q->tid = thread_id();
+            q->tid = thread_id(t);
             q->start_ns = now;
             q->state = RP_REQ_OPEN;
             __atomic_store_n(&q->id, next_id++, __ATOMIC_RELEASE);
             count_locked(&r->hdr->req_begun);
         }
-        unlock();
+        unlock(t);
     }
     *errno_at = saved_errno;
     return q;
@@ -368,11 +352,42 @@ RP_HOT_REQUEST struct rp_req *rp_req_begin(uint16_t source)
 
 _Static_assert(RP_ROUTE_LEN <= 256, "route_len is a uint8_t");
 
+/* Route names are copied and compared here, 8 bytes at a time, not with
+ * memcpy and strcmp: those are calls into libc through the GOT, two pages
+ * of their own at every request's begin and end (hot.h). */
+static void copy_text(char *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        __builtin_memcpy(&w, src + i, 8);
+        __builtin_memcpy(dst + i, &w, 8);
+    }
+    for (; i < n; i++) {
+        dst[i] = src[i];
+        __asm__("" ::: "memory"); /* or GCC makes the loop a call to memcpy */
+    }
+}
+
+static int same_text(const char *a, const char *b, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t x, y; i + 8 <= n; i += 8) {
+        __builtin_memcpy(&x, a + i, 8);
+        __builtin_memcpy(&y, b + i, 8);
+        if (x != y)
+            return 0;
+    }
+    for (; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 RP_HOT_REQUEST void rp_req_set_route(struct rp_req *q, const char *route, size_t len)
 {
     if (len >= RP_ROUTE_LEN)
         len = RP_ROUTE_LEN - 1;
-    memcpy(q->route, route, len);
+    copy_text(q->route, route, len);
     q->route[len] = '\0';
     q->route_len = (uint8_t)len;
 }
@@ -545,7 +560,7 @@ static void write_record(struct rp_ring *r, const struct rp_req *q, uint32_t slo
     /* the tag and its NUL only: what follows in the field is not read, and
      * the record's last cache line, as cold as the rest, is not touched
      * for a tag shorter than 64 bytes */
-    memcpy(rec->route_text, q->route, (size_t)q->route_len + 1);
+    copy_text(rec->route_text, q->route, (size_t)q->route_len + 1);
     seq_end(&rec->seq, 2 * i + 2);
     __atomic_store_n(&h->records_written, i + 1, __ATOMIC_RELEASE);
 }
@@ -554,16 +569,18 @@ RP_HOT_REQUEST void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end wh
 {
     if (!q)
         return;
-    if (rp_self.req == q && (id == 0 || q->id == id))
-        rp_self.req = NULL;
-    if (gap.from == q) {
-        gap.from = NULL;
-        gap.n = 0;
+    struct rp_thread *me = rp_self();
+    struct rp_req_thread *t = &me->rq;
+    if (me->req == q && (id == 0 || q->id == id))
+        me->req = NULL;
+    if (t->gap_from == q) {
+        t->gap_from = NULL;
+        t->gap_n = 0;
     }
     struct rp_ring *r = rp_current_ring();
     int *errno_at = rp_errno(), saved_errno = *errno_at; /* mapping the route index makes a system call */
     uint64_t end_ns = q->closed_ns ? q->closed_ns : ring_now_ns(r);
-    if (!lock(why != RP_END_EXIT)) {
+    if (!lock(t, why != RP_END_EXIT)) {
         /* a signal handler that interrupted this thread's own use of the
          * lock: the request stays open and ends later; at exit, with the
          * lock held elsewhere for too long, it is lost */
@@ -577,13 +594,13 @@ RP_HOT_REQUEST void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end wh
         if (r) {
             if (!q->route[0])
                 rp_req_set_route(q, "(untagged)", 10);
-            uint32_t slot = last_route.slot;
-            if (last_route.epoch != routes_epoch || strcmp(last_route.name, q->route) != 0) {
+            uint32_t slot = t->route_slot;
+            if (t->route_epoch != routes_epoch || !same_text(t->route_name, q->route, q->route_len + 1u)) {
                 slot = route_slot(r, q->route);
                 if (slot != RP_ROUTE_OTHER) {
-                    last_route.epoch = routes_epoch;
-                    last_route.slot = slot;
-                    memcpy(last_route.name, q->route, sizeof last_route.name);
+                    t->route_epoch = routes_epoch;
+                    t->route_slot = slot;
+                    copy_text(t->route_name, q->route, q->route_len + 1u);
                 }
             }
             uint64_t duration = end_ns > q->start_ns ? end_ns - q->start_ns : 0;
@@ -595,14 +612,14 @@ RP_HOT_REQUEST void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end wh
         if (!owners_dirty(q))
             give_back(q);
     }
-    unlock();
+    unlock(t);
     /* a table with blocks left (8 KiB) is cleared outside the lock */
     if (ended && owners_dirty(q)) {
         rp_owners_clear(&q->owned);
         q->flags = 0;
-        if (lock(1)) {     /* else the object is left out of the pool, never misused */
+        if (lock(t, 1)) {     /* else the object is left out of the pool, never misused */
             give_back(q);
-            unlock();
+            unlock(t);
         }
     }
     *errno_at = saved_errno;
@@ -611,21 +628,22 @@ RP_HOT_REQUEST void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end wh
 int rp_req_mark(const char *label)
 {
     struct rp_ring *r = rp_current_ring();
-    if (!r || !lock(1))
+    struct rp_req_thread *t = &rp_self()->rq;
+    if (!r || !lock(t, 1))
         return 0;
     struct rp_header *h = r->hdr;
     uint64_t i = h->marks_written;
     struct rp_mark *m = (struct rp_mark *)(r->base + h->mark_off + (i % h->mark_cap) * sizeof *m);
     seq_begin(&m->seq, 2 * i + 1);
     m->t_ns = ring_now_ns(r);
-    m->tid = thread_id();
+    m->tid = thread_id(t);
     m->requests = h->req_ended;
     size_t len = label ? strnlen(label, sizeof m->label - 1) : 0;
     memcpy(m->label, label ? label : "", len);
     memset(m->label + len, 0, sizeof m->label - len);
     seq_end(&m->seq, 2 * i + 2);
     __atomic_store_n(&h->marks_written, i + 1, __ATOMIC_RELEASE);
-    unlock();
+    unlock(t);
     return 1;
 }
 
@@ -656,13 +674,13 @@ void rp_requests_end_http(void)
 
 void rp_requests_before_fork(void)
 {
-    fork_took_lock = lock(1);
+    fork_took_lock = lock(&rp_self()->rq, 1);
 }
 
 void rp_requests_after_fork_parent(void)
 {
     if (fork_took_lock)
-        unlock();
+        unlock(&rp_self()->rq);
 }
 
 void rp_requests_after_fork_child(void)
@@ -683,10 +701,11 @@ void rp_requests_after_fork_child(void)
     if (route_index)
         memset(route_index, 0, (route_index_mask + 1) * sizeof *route_index);
     routes_epoch++;
-    rp_self.req = NULL;
-    gap.from = NULL;
-    gap.n = 0;
-    my_tid = 0;
+    struct rp_thread *me = rp_self();
+    me->req = NULL;
+    me->rq.gap_from = NULL;
+    me->rq.gap_n = 0;
+    me->rq.tid = 0;
     lock_line.word = 0;       /* whoever held it in the parent is not in the child */
-    lock_held = 0;
+    me->rq.lock_held = 0;
 }

@@ -3,7 +3,7 @@
  *
  * A request is begun by the marker API (reqprof.h, api.c) or by the HTTP
  * detector (conn.c); either way it is an rp_req from a pool, and a thread
- * charges its calls to the request rp_self.req points at. The hot path
+ * charges its calls to the request rp_self()->req points at. The hot path
  * (shard.h) pays one thread-local load and a predicted branch when no
  * request is open; inside one it also files the block in the request's
  * own-block table (owners.h), so a free knows whether the block was the
@@ -59,7 +59,31 @@ struct rp_req {
     struct rp_owners owned;   /* its own blocks still live; last, as begin clears all before it */
 } __attribute__((aligned(4096))); /* all but owned's large table on one page (owners.h) */
 
-/* The hot path's part, called only when rp_self.req is set. */
+/* What request.c keeps per thread, in the thread's struct rp_thread
+ * (shard.h). The gap: the allocations since the thread's last socket
+ * call, which move to the request its next call turns out to serve
+ * (request.c). */
+#define RP_GAP_MAX 32
+
+struct rp_gap_alloc {
+    const void *p;
+    size_t usable;
+    unsigned cls;
+};
+
+struct rp_req_thread {
+    struct rp_req *gap_from;  /* what the gap's allocations were charged to */
+    uint64_t gap_from_id;
+    unsigned gap_n;
+    struct rp_gap_alloc gap[RP_GAP_MAX];
+    int lock_held;            /* the request lock: see lock() */
+    int serves_http;          /* has served an HTTP request */
+    uint32_t tid;             /* kernel thread id, once asked */
+    uint32_t route_epoch, route_slot; /* the route of its previous request */
+    char route_name[RP_ROUTE_LEN];
+};
+
+/* The hot path's part, called only when rp_self()->req is set. */
 void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);
 void rp_req_free(struct rp_req *q, const void *p, size_t usable);
 
@@ -78,7 +102,7 @@ void rp_req_set_route(struct rp_req *q, const char *route, size_t len);
 
 /* Ends q if it is still request `id` (0: whichever it is) and open:
  * writes its record and route aggregates, returns it to the pool and
- * clears rp_self.req if it pointed at it. */
+ * clears rp_self()->req if it pointed at it. */
 void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end why);
 
 /* Whether q is still the open request `id`. */

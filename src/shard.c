@@ -13,13 +13,25 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "hot.h"
 #include "lifecycle.h"
 #include "ring.h"
 #include "request.h"
 #include "ring_sum.h"
 #include "shard.h"
 
-__thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
+__thread struct rp_thread rp_thread_state __attribute__((tls_model("initial-exec")));
+RP_HOT_DATA ptrdiff_t rp_thread_offset;
+
+/* rp_self's first call in the process: any thread's, as the offset is
+ * the same in all. Here rp_thread_state is reached through the GOT. */
+__attribute__((noinline, cold)) ptrdiff_t rp_thread_offset_first(void)
+{
+    ptrdiff_t at = (char *)&rp_thread_state - (char *)__builtin_thread_pointer();
+    __atomic_store_n(&rp_thread_offset, at, __ATOMIC_RELAXED);
+    return at;
+}
+
 /* A thread that found no free slot counts in the shared one, and looks
  * for a slot again every RETRY_EVERY calls: threads exit and free theirs. */
 #define RETRY_EVERY 4096
@@ -51,7 +63,7 @@ static unsigned char *claim(struct rp_ring *r)
         head_of(s)->tid = (uint32_t)syscall(SYS_gettid);
         if (!overflowed)
             add64(&h->threads_seen, 1);
-        rp_self.shard = s;
+        rp_self()->shard = s;
         pthread_setspecific(exit_key, s);
         return s;
     }
@@ -70,15 +82,16 @@ static unsigned char *claim(struct rp_ring *r)
  * reqprof is off or this call comes from reqprof itself. */
 static unsigned char *slow_shard(int *shared)
 {
+    struct rp_thread *me = rp_self();
     struct rp_ring *r;
     *shared = 0;
-    if (rp_self.busy)
+    if (me->busy)
         return NULL;
     int saved_errno = errno; /* starting reqprof makes system calls */
-    rp_self.busy = 1;
+    me->busy = 1;
     r = rp_active_ring();
     unsigned char *s = NULL;
-    if (r && !rp_self.exited) {
+    if (r && !me->exited) {
         if (retry_in)
             retry_in--;
         else
@@ -88,7 +101,7 @@ static unsigned char *slow_shard(int *shared)
         s = rp_ring_shard(r, RP_SHARD_SLOT_SHARED);
         *shared = 1;
     }
-    rp_self.busy = 0;
+    me->busy = 0;
     errno = saved_errno;
     return s;
 }
@@ -127,7 +140,7 @@ void rp_count_free_slow(size_t usable)
 static void count_head(size_t field)
 {
     int shared = 0;
-    unsigned char *s = rp_self.shard;
+    unsigned char *s = rp_self()->shard;
     if (!s)
         s = slow_shard(&shared);
     if (!s)
@@ -187,8 +200,8 @@ static void on_thread_exit(void *arg)
 {
     struct rp_ring *r = rp_current_ring();
     rp_req_thread_exit();
-    rp_self.shard = NULL;
-    rp_self.exited = 1;
+    rp_self()->shard = NULL;
+    rp_self()->exited = 1;
     if (r && rp_ring_owns_shard(r, arg))
         fold_into_retired(r, arg);
 }
@@ -214,7 +227,7 @@ int rp_shards_init(void)
 
 void rp_shards_after_fork(void)
 {
-    rp_self.shard = NULL;
+    rp_self()->shard = NULL;
     retry_in = 0;
     overflowed = 0;
     fold_lock = 0;

@@ -26,15 +26,38 @@
 #include "ring_format.h"
 #include "sizeclass.h"
 
+/* What reqprof's hot paths keep per thread (the slow paths' few
+ * thread-locals are in shard.c and api.c). */
 struct rp_thread {
     unsigned char *shard;  /* this thread's own shard, or NULL: take the slow path */
     struct rp_req *req;    /* the request this thread's calls are charged to, or NULL (request.h) */
     int busy;              /* reqprof is working on this thread: pass calls through uncounted */
     int exited;            /* the thread's exit destructor has released its shard */
     int *errno_at;         /* the thread's errno, once rp_errno has asked */
+    struct rp_req_thread rq; /* request.c's part */
 };
 
-extern __thread struct rp_thread rp_self __attribute__((tls_model("initial-exec")));
+/* The thread's struct rp_thread. A thread-local variable of a shared
+ * library is reached through the GOT, which holds its offset from the
+ * thread pointer, and the GOT is a page of its own (RELRO): one more
+ * page walk in every stretch between two system calls that reqprof runs
+ * in (hot.h). The offset is the same in every thread, so it is copied
+ * onto the hot data page the first time it is needed (0 until then: no
+ * thread-local variable is at the thread pointer itself) and the thread's
+ * state is then found from the thread pointer alone. What the hot paths
+ * keep per thread is in the one struct so that one offset finds it. */
+extern __thread struct rp_thread rp_thread_state __attribute__((tls_model("initial-exec")));
+extern ptrdiff_t rp_thread_offset;
+ptrdiff_t rp_thread_offset_first(void);
+
+static inline struct rp_thread *rp_self(void)
+{
+    ptrdiff_t at = __atomic_load_n(&rp_thread_offset, __ATOMIC_RELAXED);
+    if (__builtin_expect(at == 0, 0))
+        at = rp_thread_offset_first();
+    __asm__("" : "+r"(at)); /* one path on: else GCC copies the caller's rest for the rare one */
+    return (struct rp_thread *)((char *)__builtin_thread_pointer() + at);
+}
 
 /* The thread's errno. `errno` is a call into libc (__errno_location) at
  * every use, and the socket hooks keep errno around their bookkeeping on
@@ -42,9 +65,10 @@ extern __thread struct rp_thread rp_self __attribute__((tls_model("initial-exec"
  * once and kept beside the thread's other hot fields. */
 static inline int *rp_errno(void)
 {
-    int *e = rp_self.errno_at;
+    struct rp_thread *me = rp_self();
+    int *e = me->errno_at;
     if (__builtin_expect(e == NULL, 0))
-        rp_self.errno_at = e = &errno;
+        me->errno_at = e = &errno;
     return e;
 }
 
@@ -81,15 +105,16 @@ static inline void rp_shard_add_free(struct rp_class_counts *c, size_t usable)
 /* Block p of `usable` bytes was handed out for a request of `req` bytes. */
 static inline void rp_count_alloc(const void *p, size_t usable, size_t req)
 {
-    unsigned char *s = rp_self.shard;
+    struct rp_thread *me = rp_self();
+    unsigned char *s = me->shard;
     unsigned cls = rp_class_of(usable);
     if (__builtin_expect(s == NULL, 0)) {
         rp_count_alloc_slow(usable, req);
     } else {
         rp_shard_add_alloc(rp_shard_class(s, cls), usable, req);
     }
-    if (__builtin_expect(rp_self.req != NULL, 0))
-        rp_req_alloc(rp_self.req, p, cls, usable);
+    if (__builtin_expect(me->req != NULL, 0))
+        rp_req_alloc(me->req, p, cls, usable);
 }
 
 /* A free counted in the thread's own shard s. */
@@ -101,14 +126,15 @@ static inline void rp_shard_count_free(unsigned char *s, size_t usable)
 /* Block p of `usable` bytes was given back. */
 static inline void rp_count_free(const void *p, size_t usable)
 {
-    unsigned char *s = rp_self.shard;
+    struct rp_thread *me = rp_self();
+    unsigned char *s = me->shard;
     if (__builtin_expect(s == NULL, 0)) {
         rp_count_free_slow(usable);
     } else {
         rp_shard_count_free(s, usable);
     }
-    if (__builtin_expect(rp_self.req != NULL, 0))
-        rp_req_free(rp_self.req, p, usable);
+    if (__builtin_expect(me->req != NULL, 0))
+        rp_req_free(me->req, p, usable);
 }
 
 /* Called once the ring exists: registers the thread-exit destructor. */
