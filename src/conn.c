@@ -120,7 +120,7 @@ static void advance(struct conn *c)
 
 /* The request being served on c, or NULL. An answered head may have been
  * ended meanwhile (request.c ends it when its thread moves on): it goes. */
-RP_HOT_SOCKET static struct rp_req *head(struct conn *c)
+RP_HOT_IO static struct rp_req *head(struct conn *c)
 {
     while (c->qlen) {
         struct rp_req *q = valid(&c->queue[c->qhead]);
@@ -141,7 +141,7 @@ static void link_successor(struct conn *c, struct rp_req *q)
     q->next_id = n->id;
 }
 
-RP_HOT_SOCKET static void pop(struct conn *c, enum rp_req_end why)
+RP_HOT_HEAD static void pop(struct conn *c, enum rp_req_end why)
 {
     struct queued *e = &c->queue[c->qhead];
     struct rp_req *q = valid(e);
@@ -201,7 +201,7 @@ void rp_conn_connected(int fd)
  * answered or gone, it changes hands (a keep-alive upstream taken from
  * the pool). Several upstreams written in one turn of an event loop each
  * keep their own owner. */
-RP_HOT_SOCKET static void upstream_used(struct conn *c, int writing)
+RP_HOT_HEAD static void upstream_used(struct conn *c, int writing)
 {
     struct rp_req *owner = valid(&c->owner), *q = current();
     if (writing && q && (!owner || owner->answered))
@@ -210,7 +210,7 @@ RP_HOT_SOCKET static void upstream_used(struct conn *c, int writing)
         rp_req_switch(owner);
 }
 
-RP_HOT_SOCKET void rp_conn_before_read(int fd)
+RP_HOT_IO void rp_conn_before_read(int fd)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind != K_HTTP || !head(c))
@@ -288,7 +288,7 @@ static struct rp_req *response_event(struct conn *c, struct rp_req *q, enum rp_h
 
 /* Response bytes for the head request q: seen (p), or only counted
  * (sendfile: p is NULL). Returns the head request after them. */
-RP_HOT_SOCKET static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const char *p, size_t n)
+RP_HOT_IO static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const char *p, size_t n)
 {
     c->head_wrote = 1;
     while (n && !c->out_bad) {
@@ -322,7 +322,7 @@ static struct conn *client(int fd, int writing)
     return c;
 }
 
-RP_HOT_SOCKET void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+RP_HOT_HEAD void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = client(fd, 0);
     if (!c)
@@ -337,7 +337,7 @@ RP_HOT_SOCKET void rp_conn_read(int fd, const struct iovec *iov, int iovcnt, ssi
 }
 
 /* Requests in flight on an ignored connection still get their responses. */
-RP_HOT_SOCKET void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
+RP_HOT_IO void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ssize_t n)
 {
     struct conn *c = client(fd, 1);
     if (!c)
@@ -352,7 +352,7 @@ RP_HOT_SOCKET void rp_conn_wrote(int fd, const struct iovec *iov, int iovcnt, ss
     rp_req_switch(q);
 }
 
-RP_HOT_SOCKET void rp_conn_sent_file(int fd, ssize_t n)
+RP_HOT_IO void rp_conn_sent_file(int fd, ssize_t n)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind != K_HTTP)
@@ -367,7 +367,7 @@ RP_HOT_SOCKET void rp_conn_sent_file(int fd, ssize_t n)
  * thread's next turn, not now: servers free a connection's memory after
  * close() (nginx destroys the connection's pool), and that is the
  * request's clean-up. Its record says when the connection closed. */
-RP_HOT_SOCKET void rp_conn_closing(int fd)
+RP_HOT_IO void rp_conn_closing(int fd)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
@@ -389,7 +389,7 @@ void rp_conn_closing_range(unsigned first, unsigned last)
         rp_conn_closing((int)fd);
 }
 
-RP_HOT_SOCKET void rp_conn_shutdown(int fd, int how)
+RP_HOT_IO void rp_conn_shutdown(int fd, int how)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE || c->kind == K_UPSTREAM || how == SHUT_RD)
@@ -398,7 +398,7 @@ RP_HOT_SOCKET void rp_conn_shutdown(int fd, int how)
     c->kind = K_IGNORED;          /* what a lingering close still reads is not a request */
 }
 
-RP_HOT_SOCKET void rp_conn_idle(void)
+RP_HOT_IO void rp_conn_idle(void)
 {
     rp_req_switch(NULL);
 }

@@ -12,22 +12,30 @@
  * page walks of an nginx request under valgrind; the README has figures).
  *
  * The functions of the paths every request takes are kept together, in
- * three groups that follow each other in the order of their names (GNU
+ * four groups that follow each other in the order of their names (GNU
  * ld's default script, since binutils 2.36, places .text.sorted.* after
  * .text.hot, sorted by name; within a group, objects come in link order):
  *   RP_HOT_ALLOC    what an allocation or a free runs (the malloc family's
  *                   entry points, charging, the owner table);
- *   RP_HOT_SOCKET   what a socket call runs (the hooks, the connection
- *                   table, the parser, switching the thread's request);
+ *   RP_HOT_IO       what every socket call runs (the hooks, the
+ *                   connection table's bookkeeping, the thread's request
+ *                   switch, a body's bytes counted);
+ *   RP_HOT_HEAD     what a message head costs besides (the parser, a
+ *                   read's bookkeeping, moving a gap's allocations to the
+ *                   request that begins);
  *   RP_HOT_REQUEST  what runs once a request (its begin and end).
- * A stretch between two system calls that only allocates touches the
- * first group's page (interpose.c aligns its start), one that reads or
- * writes a socket mostly the second's. With -flto the link order, and so
- * the order within a group, is the compiler's. RP_HOT (GCC's `hot`
- * attribute: .text.hot) marks the rest of what may run often, but not on
- * every request of every server (calloc, realloc, accept); GCC also puts
- * there the helpers it keeps out of line in hot functions, so a helper
- * that every request runs belongs in a group.
+ * The groups follow the stretches between the system calls of a request:
+ * one that only allocates or frees touches the first group's page
+ * (interpose.c aligns its start); a write of a body, a sendfile, a close,
+ * the first group's and the second's; reading or writing a head adds the
+ * third. Each group's size decides where the pages break: after a change,
+ * `nm -nS` shows it, and bench/pagewalks counts what it costs. With
+ * -flto the link order, and so the order within a group, is the
+ * compiler's. RP_HOT (GCC's `hot` attribute: .text.hot) marks the rest
+ * of what may run often, but not on every request of every server
+ * (calloc, realloc, accept); GCC also puts there the helpers it keeps out
+ * of line in hot functions, so a helper that every request runs belongs
+ * in a group.
  *
  * RP_HOT_DATA does the same for the globals those paths read and write
  * (the next allocator's and libc's entry points, the ring, the lock, the
@@ -51,8 +59,9 @@
 
 #define RP_HOT __attribute__((hot))
 #define RP_HOT_ALLOC __attribute__((hot, section(".text.sorted.rp_1_alloc")))
-#define RP_HOT_SOCKET __attribute__((hot, section(".text.sorted.rp_2_socket")))
-#define RP_HOT_REQUEST __attribute__((hot, section(".text.sorted.rp_3_request")))
+#define RP_HOT_IO __attribute__((hot, section(".text.sorted.rp_2_io")))
+#define RP_HOT_HEAD __attribute__((hot, section(".text.sorted.rp_3_head")))
+#define RP_HOT_REQUEST __attribute__((hot, section(".text.sorted.rp_4_request")))
 #define RP_HOT_DATA __attribute__((section(".data.rp_hot")))
 
 #endif

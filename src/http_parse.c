@@ -170,7 +170,7 @@ static void append_start(struct rp_http_parser *p, char c)
 
 /* The blank line after the headers: what comes next, and whether the
  * message is already complete. */
-RP_HOT_SOCKET static enum rp_http_event head_end(struct rp_http_parser *p)
+RP_HOT_HEAD static enum rp_http_event head_end(struct rp_http_parser *p)
 {
     if (p->dir == RP_HTTP_RESPONSES) {
         if (p->status == 101) {            /* upgraded: no longer HTTP */
@@ -325,7 +325,7 @@ static void header_value(struct rp_http_parser *p, unsigned match, const char *v
  * taken, with *ev set by head_end when the head ended; stops early at a line
  * not whole in buf or a CR not followed by LF at a line's start, which
  * the caller then deals with, and at a Content-Length too large (BAD). */
-RP_HOT_SOCKET static size_t headers_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+RP_HOT_HEAD static size_t headers_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     const char *at = buf, *end = buf + n;   /* at: the start of the line being looked for */
     for (const char *blk = buf; blk < end; blk += 64)
@@ -397,7 +397,7 @@ static int method_char(char c)
  * instead of a step per byte. Returns the bytes taken, with *ev set to
  * RP_HTTP_START_LINE; 0 when the line is not whole in buf or anything in
  * it is off (the byte-wise path then takes it, and finds what is wrong). */
-RP_HOT_SOCKET static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+RP_HOT_HEAD static size_t start_line_whole(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     const char *lf = find_lf(buf, buf + n);
     if (!lf)
@@ -679,7 +679,7 @@ static size_t feed_from(struct rp_http_parser *p, const char *buf, size_t n, siz
 /* A message's whole start line, and a head's whole header lines, which
  * is what a server reads and writes nearly always, are taken here;
  * anything else by feed_from. */
-RP_HOT_SOCKET size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
+RP_HOT_HEAD size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
     size_t used;
     *ev = RP_HTTP_NONE;
@@ -700,12 +700,12 @@ RP_HOT_SOCKET size_t rp_http_feed(struct rp_http_parser *p, const char *buf, siz
     return feed_from(p, buf, n, 0, ev);
 }
 
-RP_HOT_SOCKET int rp_http_until_close(const struct rp_http_parser *p)
+RP_HOT_IO int rp_http_until_close(const struct rp_http_parser *p)
 {
     return p->state == S_UNTIL_CLOSE;
 }
 
-RP_HOT_SOCKET size_t rp_http_skip(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
+RP_HOT_IO size_t rp_http_skip(struct rp_http_parser *p, size_t n, enum rp_http_event *ev)
 {
     *ev = RP_HTTP_NONE;
     if (p->state == S_UNTIL_CLOSE || n == 0)

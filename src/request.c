@@ -132,7 +132,7 @@ static void uncharge_alloc(struct rp_req *q, const struct rp_gap_alloc *g)
  * thread that has served an HTTP request (serves_http) charges rp_limbo
  * between socket calls, so an event loop that serves no HTTP keeps the
  * hot path's single branch. */
-RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_thread *me, struct rp_req *to)
+RP_HOT_HEAD static __attribute__((noinline)) void switch_request(struct rp_thread *me, struct rp_req *to)
 {
     struct rp_req_thread *t = &me->rq;
     struct rp_req *from = t->gap_from;
@@ -160,7 +160,7 @@ RP_HOT_SOCKET static __attribute__((noinline)) void switch_request(struct rp_thr
         rp_req_end(from, from_id, from->closed_ns ? RP_END_CLOSE : RP_END_IDLE);
 }
 
-RP_HOT_SOCKET void rp_req_switch(struct rp_req *to)
+RP_HOT_IO void rp_req_switch(struct rp_req *to)
 {
     struct rp_thread *me = rp_self();
     if (to == me->rq.gap_from && rp_req_is(to, me->rq.gap_from_id)) {

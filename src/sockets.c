@@ -92,22 +92,42 @@ static int detecting(void)
 /* conn.c's bookkeeping keeps errno as the real call left it. */
 #define KEEP_ERRNO(stmt) do { int *errno_ = rp_errno(), saved_ = *errno_; stmt; *errno_ = saved_; } while (0)
 
-/* After a read of one buffer (r is the real call's result): tells conn.c. */
+/* What follows a read, a write or a sendfile (r is the real call's
+ * result): conn.c is told. Out of line, so that each hook is little more
+ * than its two calls: the hooks are many, and what a request runs of
+ * them should fit on few pages (hot.h). */
+static RP_HOT_IO __attribute__((noinline)) ssize_t got_iov(int fd, const struct iovec *iov, int n, ssize_t r)
+{
+    KEEP_ERRNO(rp_conn_read(fd, iov, n, r));
+    return r;
+}
+
+static RP_HOT_IO __attribute__((noinline)) ssize_t wrote_iov(int fd, const struct iovec *iov, int n, ssize_t r)
+{
+    KEEP_ERRNO(rp_conn_wrote(fd, iov, n, r));
+    return r;
+}
+
+static RP_HOT_IO __attribute__((noinline)) ssize_t sent_file(int out, ssize_t r)
+{
+    KEEP_ERRNO(rp_conn_sent_file(out, r));
+    return r;
+}
+
+/* After a read of one buffer. */
 static ssize_t got(int fd, void *buf, size_t len, ssize_t r)
 {
     struct iovec v = { buf, len };
-    KEEP_ERRNO(rp_conn_read(fd, &v, 1, r));
-    return r;
+    return got_iov(fd, &v, 1, r);
 }
 
 /* After a write of one buffer, when detecting. */
 static ssize_t wrote(int fd, const void *buf, size_t len, ssize_t r)
 {
-    if (detecting()) {
-        struct iovec v = { (void *)buf, len };
-        KEEP_ERRNO(rp_conn_wrote(fd, &v, 1, r));
-    }
-    return r;
+    if (!detecting())
+        return r;
+    struct iovec v = { (void *)buf, len };
+    return wrote_iov(fd, &v, 1, r);
 }
 
 RP_HOT EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -134,65 +154,66 @@ RP_HOT EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
     return r;
 }
 
-RP_HOT_SOCKET EXPORT ssize_t read(int fd, void *buf, size_t len)
+RP_HOT_IO EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
+    __typeof__(next.read) real = NEXT(read);
     if (!detecting())
-        return NEXT(read)(fd, buf, len);
+        return real(fd, buf, len);
     rp_conn_before_read(fd);
-    return got(fd, buf, len, NEXT(read)(fd, buf, len));
+    return got(fd, buf, len, real(fd, buf, len));
 }
 
-RP_HOT_SOCKET EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+RP_HOT_IO EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
+    __typeof__(next.readv) real = NEXT(readv);
     if (!detecting())
-        return NEXT(readv)(fd, iov, iovcnt);
+        return real(fd, iov, iovcnt);
     rp_conn_before_read(fd);
-    ssize_t r = NEXT(readv)(fd, iov, iovcnt);
-    KEEP_ERRNO(rp_conn_read(fd, iov, iovcnt, r));
-    return r;
+    return got_iov(fd, iov, iovcnt, real(fd, iov, iovcnt));
 }
 
-RP_HOT_SOCKET EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+RP_HOT_IO EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
+    __typeof__(next.recv) real = NEXT(recv);
     if (!detecting() || (flags & UNREAD))
-        return NEXT(recv)(fd, buf, len, flags);
+        return real(fd, buf, len, flags);
     rp_conn_before_read(fd);
-    return got(fd, buf, len, NEXT(recv)(fd, buf, len, flags));
+    return got(fd, buf, len, real(fd, buf, len, flags));
 }
 
-RP_HOT_SOCKET EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
+RP_HOT_IO EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
 {
+    __typeof__(next.recvfrom) real = NEXT(recvfrom);
     if (!detecting() || (flags & UNREAD))
-        return NEXT(recvfrom)(fd, buf, len, flags, addr, alen);
+        return real(fd, buf, len, flags, addr, alen);
     rp_conn_before_read(fd);
-    return got(fd, buf, len, NEXT(recvfrom)(fd, buf, len, flags, addr, alen));
+    return got(fd, buf, len, real(fd, buf, len, flags, addr, alen));
 }
 
-RP_HOT_SOCKET EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+RP_HOT_IO EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+    __typeof__(next.recvmsg) real = NEXT(recvmsg);
     if (!detecting() || (flags & UNREAD))
-        return NEXT(recvmsg)(fd, msg, flags);
+        return real(fd, msg, flags);
     rp_conn_before_read(fd);
-    ssize_t r = NEXT(recvmsg)(fd, msg, flags);
-    if (r > 0)  /* msg is the host's to get wrong: looked at only when the call took it */
-        KEEP_ERRNO(rp_conn_read(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
-    return r;
+    ssize_t r = real(fd, msg, flags);
+    if (r <= 0)  /* msg is the host's to get wrong: looked at only when the call took it */
+        return r;
+    return got_iov(fd, msg->msg_iov, (int)msg->msg_iovlen, r);
 }
 
-RP_HOT_SOCKET EXPORT ssize_t write(int fd, const void *buf, size_t len)
+RP_HOT_IO EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
     return wrote(fd, buf, len, NEXT(write)(fd, buf, len));
 }
 
-RP_HOT_SOCKET EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+RP_HOT_IO EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     ssize_t r = NEXT(writev)(fd, iov, iovcnt);
-    if (detecting())
-        KEEP_ERRNO(rp_conn_wrote(fd, iov, iovcnt, r));
-    return r;
+    return detecting() ? wrote_iov(fd, iov, iovcnt, r) : r;
 }
 
-RP_HOT_SOCKET EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+RP_HOT_IO EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     return wrote(fd, buf, len, NEXT(send)(fd, buf, len, flags));
 }
@@ -202,31 +223,25 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const stru
     return wrote(fd, buf, len, NEXT(sendto)(fd, buf, len, flags, addr, alen));
 }
 
-RP_HOT_SOCKET EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+RP_HOT_IO EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     ssize_t r = NEXT(sendmsg)(fd, msg, flags);
-    if (r > 0 && detecting())
-        KEEP_ERRNO(rp_conn_wrote(fd, msg->msg_iov, (int)msg->msg_iovlen, r));
-    return r;
+    return r > 0 && detecting() ? wrote_iov(fd, msg->msg_iov, (int)msg->msg_iovlen, r) : r;
 }
 
-RP_HOT_SOCKET EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
+RP_HOT_IO EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t len)
 {
     ssize_t r = NEXT(sendfile)(out, in, off, len);
-    if (detecting())
-        KEEP_ERRNO(rp_conn_sent_file(out, r));
-    return r;
+    return detecting() ? sent_file(out, r) : r;
 }
 
-RP_HOT_SOCKET EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
+RP_HOT_IO EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t len)
 {
     ssize_t r = NEXT(sendfile64)(out, in, off, len);
-    if (detecting())
-        KEEP_ERRNO(rp_conn_sent_file(out, r));
-    return r;
+    return detecting() ? sent_file(out, r) : r;
 }
 
-RP_HOT_SOCKET EXPORT int close(int fd)
+RP_HOT_IO EXPORT int close(int fd)
 {
     if (detecting())
         rp_conn_closing(fd);
@@ -256,7 +271,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
     return NEXT(close_range)(first, last, flags);
 }
 
-RP_HOT_SOCKET EXPORT int shutdown(int fd, int how)
+RP_HOT_IO EXPORT int shutdown(int fd, int how)
 {
     if (detecting())
         rp_conn_shutdown(fd, how);
@@ -279,19 +294,19 @@ static void event_loop_waits(void)
     rp_sample_if_due();
 }
 
-RP_HOT_SOCKET EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+RP_HOT_IO EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
     event_loop_waits();
     return NEXT(epoll_wait)(epfd, ev, max, timeout);
 }
 
-RP_HOT_SOCKET EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
+RP_HOT_IO EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
     event_loop_waits();
     return NEXT(epoll_pwait)(epfd, ev, max, timeout, mask);
 }
 
-RP_HOT_SOCKET EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+RP_HOT_IO EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     going_idle();
     return NEXT(poll)(fds, n, timeout);
