@@ -85,9 +85,9 @@ static __attribute__((noinline)) void free_unusual(void *p)
 }
 
 /* A free the thread's request is charged with, then the real one. */
-RP_HOT_ALLOC static __attribute__((noinline)) void free_charged(struct rp_req *q, void *p, size_t usable)
+RP_HOT_ALLOC static __attribute__((noinline)) void free_charged(struct rp_thread *me, struct rp_req *q, void *p, size_t usable)
 {
-    rp_req_free(q, p, usable);
+    rp_req_free(&me->rq, q, p, usable);
     rp_next.free(p);
 }
 
@@ -106,7 +106,7 @@ RP_HOT_ALLOC EXPORT void free(void *p)
     rp_shard_count_free(s, usable);
     struct rp_req *q = me->req;
     if (unlikely(q != NULL))
-        return free_charged(q, p, usable);
+        return free_charged(me, q, p, usable);
     rp_next.free(p);
 }
 

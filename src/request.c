@@ -181,9 +181,8 @@ void rp_req_thread_exit(void)
         rp_req_end(q, t->gap_from_id, RP_END_CLOSE);
 }
 
-RP_HOT_ALLOC void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable)
+RP_HOT_ALLOC void rp_req_alloc(struct rp_req_thread *t, struct rp_req *q, const void *p, unsigned cls, size_t usable)
 {
-    struct rp_req_thread *t = &rp_self()->rq;
     if (q == &rp_limbo) {
         gap_note(t, q, p, cls, usable);
         return;
@@ -213,9 +212,8 @@ static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const 
 
 /* An answered request keeps the frees of its own blocks (its clean-up);
  * other frees go to its successor, when there is one. */
-RP_HOT_ALLOC void rp_req_free(struct rp_req *q, const void *p, size_t usable)
+RP_HOT_ALLOC void rp_req_free(struct rp_req_thread *t, struct rp_req *q, const void *p, size_t usable)
 {
-    struct rp_req_thread *t = &rp_self()->rq;
     if (t->gap_n)
         gap_forget(t, p);
     if (q == &rp_limbo || q->state != RP_REQ_OPEN)   /* limbo's own page is not touched */
@@ -289,7 +287,7 @@ static uint32_t thread_id(struct rp_req_thread *t)
 }
 
 /* CLOCK_MONOTONIC since r's start (0 without a ring). */
-RP_HOT_REQUEST static uint64_t ring_now_ns(const struct rp_ring *r)
+static inline __attribute__((always_inline)) uint64_t ring_now_ns(const struct rp_ring *r)
 {
     uint64_t now = rp_clock_ns(CLOCK_MONOTONIC);
     return r && now > r->hdr->start_mono_ns ? now - r->hdr->start_mono_ns : 0;
@@ -354,30 +352,58 @@ _Static_assert(RP_ROUTE_LEN <= 256, "route_len is a uint8_t");
 
 /* Route names are copied and compared here, 8 bytes at a time, not with
  * memcpy and strcmp: those are calls into libc through the GOT, two pages
- * of their own at every request's begin and end (hot.h). */
-static void copy_text(char *dst, const char *src, size_t n)
+ * of their own at every request's begin and end (hot.h). The last word
+ * overlaps the one before it; a text shorter than 8 bytes (no route is
+ * shorter than "GET /" and its NUL, but a tag may be) goes 4 bytes, or a
+ * byte, at a time. */
+static inline uint64_t load8(const char *p)
 {
-    size_t i = 0;
-    for (uint64_t w; i + 8 <= n; i += 8) {
-        __builtin_memcpy(&w, src + i, 8);
-        __builtin_memcpy(dst + i, &w, 8);
-    }
-    for (; i < n; i++) {
-        dst[i] = src[i];
-        __asm__("" ::: "memory"); /* or GCC makes the loop a call to memcpy */
+    uint64_t w;
+    __builtin_memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint32_t load4(const char *p)
+{
+    uint32_t w;
+    __builtin_memcpy(&w, p, 4);
+    return w;
+}
+
+RP_HOT_REQUEST static void copy_text(char *dst, const char *src, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            uint64_t w = load8(src + i);
+            __builtin_memcpy(dst + i, &w, 8);
+        }
+        uint64_t last = load8(src + n - 8);
+        __builtin_memcpy(dst + n - 8, &last, 8);
+    } else if (n >= 4) {
+        uint32_t first = load4(src), last = load4(src + n - 4);
+        __builtin_memcpy(dst, &first, 4);
+        __builtin_memcpy(dst + n - 4, &last, 4);
+    } else {
+        if (n > 0)
+            dst[0] = src[0];
+        if (n > 1)
+            dst[1] = src[1];
+        if (n > 2)
+            dst[2] = src[2];
     }
 }
 
 static int same_text(const char *a, const char *b, size_t n)
 {
-    size_t i = 0;
-    for (uint64_t x, y; i + 8 <= n; i += 8) {
-        __builtin_memcpy(&x, a + i, 8);
-        __builtin_memcpy(&y, b + i, 8);
-        if (x != y)
-            return 0;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return 0;
+        return load8(a + n - 8) == load8(b + n - 8);
     }
-    for (; i < n; i++)
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (size_t i = 0; i < n; i++)
         if (a[i] != b[i])
             return 0;
     return 1;

@@ -83,9 +83,10 @@ struct rp_req_thread {
     char route_name[RP_ROUTE_LEN];
 };
 
-/* The hot path's part, called only when rp_self()->req is set. */
-void rp_req_alloc(struct rp_req *q, const void *p, unsigned cls, size_t usable);
-void rp_req_free(struct rp_req *q, const void *p, size_t usable);
+/* The hot path's part, called only when rp_self()->req is set; t is the
+ * thread's rp_self()->rq. */
+void rp_req_alloc(struct rp_req_thread *t, struct rp_req *q, const void *p, unsigned cls, size_t usable);
+void rp_req_free(struct rp_req_thread *t, struct rp_req *q, const void *p, size_t usable);
 
 /* The thread's socket call serves `to`: the gap's allocations since its
  * previous socket call move to `to` if it is another request (request.c

@@ -114,7 +114,7 @@ static inline void rp_count_alloc(const void *p, size_t usable, size_t req)
         rp_shard_add_alloc(rp_shard_class(s, cls), usable, req);
     }
     if (__builtin_expect(me->req != NULL, 0))
-        rp_req_alloc(me->req, p, cls, usable);
+        rp_req_alloc(&me->rq, me->req, p, cls, usable);
 }
 
 /* A free counted in the thread's own shard s. */
@@ -134,7 +134,7 @@ static inline void rp_count_free(const void *p, size_t usable)
         rp_shard_count_free(s, usable);
     }
     if (__builtin_expect(me->req != NULL, 0))
-        rp_req_free(me->req, p, usable);
+        rp_req_free(&me->rq, me->req, p, usable);
 }
 
 /* Called once the ring exists: registers the thread-exit destructor. */
