@@ -6,7 +6,8 @@
  * and that data are two pages the call touches besides the vDSO's, each a
  * page walk after a system call (hot.h). So the vDSO's function is looked
  * up once (rp_clock_init) and called directly; without one (valgrind
- * offers none), or if it fails, libc's is called. */
+ * offers no vDSO, and other kernels may name it otherwise), or if it
+ * fails, libc's is called. */
 #ifndef REQPROF_CLOCK_H
 #define REQPROF_CLOCK_H
 

@@ -20,14 +20,15 @@
  *   RP_HOT_IO       what every socket call runs (the hooks, the
  *                   connection table's bookkeeping, the thread's request
  *                   switch, a body's bytes counted);
- *   RP_HOT_HEAD     what a message head costs besides (the parser, a
- *                   read's bookkeeping, moving a gap's allocations to the
+ *   RP_HOT_HEAD     what a read and a message's head or end cost
+ *                   besides (a read's bookkeeping, the parser, a
+ *                   response's end, moving a gap's allocations to the
  *                   request that begins);
  *   RP_HOT_REQUEST  what runs once a request (its begin and end).
  * The groups follow the stretches between the system calls of a request:
  * one that only allocates or frees touches the first group's page
  * (interpose.c aligns its start); a write of a body, a sendfile, a close,
- * the first group's and the second's; reading or writing a head adds the
+ * the first group's and the second's; a read, or writing a head, adds the
  * third. Each group's size decides where the pages break: after a change,
  * `nm -nS` shows it, and bench/pagewalks counts what it costs. With
  * -flto the link order, and so the order within a group, is the
@@ -51,8 +52,10 @@
  * -fno-plt keeps calls into libc off the PLT's page; they go through
  * the GOT, which is a page of its own as well, so the hot paths make
  * none: the thread's state is found without the GOT (rp_self, shard.h),
- * the clock is the vDSO's, called directly (clock.h), and route names are
- * copied and compared inline (request.c).
+ * the clock is the vDSO's, called directly (clock.h), and a route name is
+ * copied, and compared with the thread's previous one, inline
+ * (request.c); a route that differs from its thread's previous one is
+ * still looked up with strcmp.
  */
 #ifndef REQPROF_HOT_H
 #define REQPROF_HOT_H

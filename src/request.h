@@ -4,8 +4,8 @@
  * A request is begun by the marker API (reqprof.h, api.c) or by the HTTP
  * detector (conn.c); either way it is an rp_req from a pool, and a thread
  * charges its calls to the request rp_self()->req points at. The hot path
- * (shard.h) pays one thread-local load and a predicted branch when no
- * request is open; inside one it also files the block in the request's
+ * (shard.h) pays a load of the thread's state and a predicted branch
+ * when no request is open; inside one it also files the block in the request's
  * own-block table (owners.h), so a free knows whether the block was the
  * request's own (left and peak are then exact) or foreign. The table is
  * bounded (RP_OWNER_SLOTS); past 3/4 full it stops taking blocks and the
@@ -71,15 +71,15 @@ struct rp_gap_alloc {
     unsigned cls;
 };
 
-struct rp_req_thread {
-    struct rp_req *gap_from;  /* what the gap's allocations were charged to */
-    uint64_t gap_from_id;
-    unsigned gap_n;
-    struct rp_gap_alloc gap[RP_GAP_MAX];
+struct rp_req_thread {        /* the small fields first: on the line of rp_thread's own */
     int lock_held;            /* the request lock: see lock() */
     int serves_http;          /* has served an HTTP request */
     uint32_t tid;             /* kernel thread id, once asked */
     uint32_t route_epoch, route_slot; /* the route of its previous request */
+    struct rp_req *gap_from;  /* what the gap's allocations were charged to */
+    uint64_t gap_from_id;
+    unsigned gap_n;
+    struct rp_gap_alloc gap[RP_GAP_MAX];
     char route_name[RP_ROUTE_LEN];
 };
 

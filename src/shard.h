@@ -9,7 +9,7 @@
  * process's sample (lifecycle.h): the one exception, timed and bounded.
  *
  * When the thread serves a request (request.h), the call is also charged
- * to it: one thread-local load and a predicted branch when it does not.
+ * to it: a load and a predicted branch when it does not.
  *
  * The rare cases take the slow path (shard.c): a thread's first call, the
  * calls made while reqprof itself is working (busy), a thread past its
@@ -42,9 +42,12 @@ struct rp_thread {
  * thread pointer, and the GOT is a page of its own (RELRO): one more
  * page walk in every stretch between two system calls that reqprof runs
  * in (hot.h). The offset is the same in every thread, so it is copied
- * onto the hot data page the first time it is needed (0 until then: no
- * thread-local variable is at the thread pointer itself) and the thread's
- * state is then found from the thread pointer alone. What the hot paths
+ * onto the hot data page the first time it is needed, and the thread's
+ * state is then found from the thread pointer alone. 0 means not yet
+ * known: on x86-64 thread-locals are below the thread pointer and on
+ * aarch64 at least 16 bytes above it, so none is at 0; where one may be
+ * (RISC-V, whose thread pointer is where the thread-locals start),
+ * rp_self is right all the same, through the GOT every time. What the hot paths
  * keep per thread is in the one struct so that one offset finds it. */
 extern __thread struct rp_thread rp_thread_state __attribute__((tls_model("initial-exec")));
 extern ptrdiff_t rp_thread_offset;
