@@ -676,12 +676,13 @@ static size_t feed_from(struct rp_http_parser *p, const char *buf, size_t n, siz
     return i;
 }
 
-/* A message's whole start line, and a head's whole header lines, which
- * is what a server reads and writes nearly always, are taken here;
- * anything else by feed_from. */
+/* A message's whole start line, and a head's whole header lines and a
+ * body that follows them, which is what a server reads and writes nearly
+ * always, are taken here; anything else by feed_from, whose switch is a
+ * jump table in .rodata, a page of its own (hot.h). */
 RP_HOT_HEAD size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_t n, enum rp_http_event *ev)
 {
-    size_t used;
+    size_t used = 0;
     *ev = RP_HTTP_NONE;
     if (n == 0)
         return 0;
@@ -692,12 +693,16 @@ RP_HOT_HEAD size_t rp_http_feed(struct rp_http_parser *p, const char *buf, size_
         *ev = RP_HTTP_BEGIN;
         return 0;
     }
-    if (p->state == S_HDR_START && (used = headers_whole(p, buf, n, ev))) {
+    if (p->state == S_HDR_START) {
+        used = headers_whole(p, buf, n, ev);
         if (*ev != RP_HTTP_NONE)
             return *ev == RP_HTTP_BAD ? n : used;
-        return used == n ? n : feed_from(p, buf, n, used, ev);
+        if (used == n)
+            return n;
     }
-    return feed_from(p, buf, n, 0, ev);
+    if (p->state == S_BODY)   /* a body, after its head or in a buffer of its own */
+        return used + take_body(p, n - used, ev);
+    return feed_from(p, buf, n, used, ev);
 }
 
 RP_HOT_IO int rp_http_until_close(const struct rp_http_parser *p)
