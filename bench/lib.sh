@@ -20,13 +20,14 @@ free_port() {
 
 # Sets lib to the absolute path of the library to preload: $lib as given
 # (--lib or REQPROF_LIB), else build/plain's; dies if it is not there.
-# OTHERS: the --variants value that leaves reqprof out, for the message.
-resolve_lib() {  # OTHERS
+# OTHERS: the --variants value that leaves reqprof out, for the message
+# (none where reqprof cannot be left out).
+resolve_lib() {  # [OTHERS]
     [[ -n $lib ]] || lib=$repo/build/plain/.libs/libreqprof.so
     [[ $lib == /* ]] || lib=$PWD/$lib
     [[ -e $lib ]] || die "reqprof library not found: $lib
-  build it first (scripts/build), point REQPROF_LIB or --lib at it,
-  or leave it out with --variants $1"
+  build it first (scripts/build), or point REQPROF_LIB or --lib at it${1:+,
+  or leave it out with --variants $1}"
     [[ -r $lib && -f $lib ]] || die "reqprof library is not a readable file: $lib"
     lib=$(readlink -f "$lib")
 }
