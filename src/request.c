@@ -320,8 +320,9 @@ RP_HOT_REQUEST struct rp_req *rp_req_begin(uint16_t source)
     struct rp_ring *r = rp_current_ring();
     if (!r)
         return NULL;
-    struct rp_req_thread *t = &rp_self()->rq;
-    int *errno_at = rp_errno(), saved_errno = *errno_at;
+    struct rp_thread *me = rp_self();
+    struct rp_req_thread *t = &me->rq;
+    int *errno_at = rp_errno(me), saved_errno = *errno_at;
     uint64_t now = ring_now_ns(r);
     struct rp_req *q = NULL;
     if (lock(t, 1)) {
@@ -604,7 +605,7 @@ RP_HOT_REQUEST void rp_req_end(struct rp_req *q, uint64_t id, enum rp_req_end wh
         t->gap_n = 0;
     }
     struct rp_ring *r = rp_current_ring();
-    int *errno_at = rp_errno(), saved_errno = *errno_at; /* mapping the route index makes a system call */
+    int *errno_at = rp_errno(me), saved_errno = *errno_at; /* mapping the route index makes a system call */
     uint64_t end_ns = q->closed_ns ? q->closed_ns : ring_now_ns(r);
     if (!lock(t, why != RP_END_EXIT)) {
         /* a signal handler that interrupted this thread's own use of the

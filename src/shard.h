@@ -65,10 +65,9 @@ static inline struct rp_thread *rp_self(void)
 /* The thread's errno. `errno` is a call into libc (__errno_location) at
  * every use, and the socket hooks keep errno around their bookkeeping on
  * every call; a thread's errno does not move, so its address is asked
- * once and kept beside the thread's other hot fields. */
-static inline int *rp_errno(void)
+ * once and kept beside the thread's other hot fields; me is rp_self(). */
+static inline int *rp_errno(struct rp_thread *me)
 {
-    struct rp_thread *me = rp_self();
     int *e = me->errno_at;
     if (__builtin_expect(e == NULL, 0))
         me->errno_at = e = &errno;

@@ -90,7 +90,7 @@ static int detecting(void)
 #define UNREAD (MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)
 
 /* conn.c's bookkeeping keeps errno as the real call left it. */
-#define KEEP_ERRNO(stmt) do { int *errno_ = rp_errno(), saved_ = *errno_; stmt; *errno_ = saved_; } while (0)
+#define KEEP_ERRNO(stmt) do { int *errno_ = rp_errno(rp_self()), saved_ = *errno_; stmt; *errno_ = saved_; } while (0)
 
 /* What follows a read, a write or a sendfile (r is the real call's
  * result): conn.c is told. Out of line, so that each hook is little more
