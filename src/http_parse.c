@@ -613,8 +613,9 @@ static size_t to_lf(const char *buf, size_t n)
 
 /* The general case: one dispatch per turn of the loop, each state taking
  * what it can in bulk (a whole start line, whole header lines, body
- * bytes, the rest of a line), else one byte through step(). */
-static size_t feed_from(struct rp_http_parser *p, const char *buf, size_t n, size_t i,
+ * bytes, the rest of a line), else one byte through step(). Out of line:
+ * rare, and large beside rp_http_feed, which calls it last. */
+static __attribute__((noinline)) size_t feed_from(struct rp_http_parser *p, const char *buf, size_t n, size_t i,
                         enum rp_http_event *ev)
 {
     size_t used;
