@@ -1,6 +1,6 @@
 /* report_main.c -- reqprof-report: find rings, load them, report.
  *
- *   reqprof-report [--json] [--pid PID]... [--dir DIR] [PATH...]
+ *   reqprof-report [-j] [-p PID]... [-d DIR] [PATH...]
  *
  * The steps are kept apart: ring_find names files, ring_read loads and
  * validates one, summary adds up, report_text/report_json print. This
@@ -57,18 +57,18 @@ static void problem(struct problems *p, const char *msg)
 static void usage(FILE *f)
 {
     fprintf(f,
-        "Usage: " PROG " [--json] [--pid PID]... [--dir DIR] [PATH...]\n"
+        "Usage: " PROG " [-j] [-p PID]... [-d DIR] [PATH...]\n"
         "Report what reqprof recorded: allocations, live heap, size classes, RSS,\n"
         "requests and routes of each profiled process, and all of them merged.\n"
         "\n"
         "  PATH        a ring file, or a directory of them (its *.ring files)\n"
-        "  --pid PID   the rings of process PID and of its descendants (nginx's\n"
-        "              master and workers); may be given more than once\n"
-        "  --dir DIR   where --pid and the default look (default: $REQPROF_DIR,\n"
-        "              else " RP_DEFAULT_DIR ")\n"
-        "  --json      print JSON instead of text\n"
-        "  --help      print this help\n"
-        "  --version   print the version\n"
+        "  -p, --pid PID  the rings of process PID and of its descendants (nginx's\n"
+        "                 master and workers); may be given more than once\n"
+        "  -d, --dir DIR  where --pid and the default look (default: $REQPROF_DIR,\n"
+        "                 else " RP_DEFAULT_DIR "), as reqprof's -d\n"
+        "  -j, --json     print JSON instead of text\n"
+        "  -h, --help     print this help\n"
+        "  -V, --version  print the version\n"
         "\n"
         "With no PATH and no --pid, every ring in the ring directory is reported.\n"
         "Exit status: 0 ok; 1 a ring could not be read or none was found; 2 usage error.\n");
@@ -112,7 +112,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     };
     int c;
     opterr = 0; /* our own messages, one line each */
-    while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hVjp:d:", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             o->json = 1;

@@ -140,6 +140,26 @@ static int wait_child(void)
     return WEXITSTATUS(status);
 }
 
+/* s as one shell word: as it is when nothing in it is special to a
+ * shell, else in single quotes (each ' as '\''). */
+static void put_shell_word(FILE *f, const char *s)
+{
+    if (s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+,:=@%-")] == '\0') {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
+}
+
+/* The command that reads the rings, to be pasted into another shell:
+ * it names the ring directory unless it is the default one, as -d or
+ * REQPROF_DIR are reqprof's alone. */
 static void tell_rings(const char *dir, pid_t pid)
 {
     struct rp_pathlist l = { 0 };
@@ -149,7 +169,12 @@ static void tell_rings(const char *dir, pid_t pid)
         return;
     }
     fprintf(stderr, "reqprof: %zu ring%s of pid %d and its children in %s; read them with:\n"
-            "    reqprof-report --pid %d\n", l.n, l.n == 1 ? "" : "s", (int)pid, dir, (int)pid);
+            "    reqprof-report", l.n, l.n == 1 ? "" : "s", (int)pid, dir);
+    if (strcmp(dir, RP_DEFAULT_DIR) != 0) {
+        fputs(" --dir ", stderr);
+        put_shell_word(stderr, dir);
+    }
+    fprintf(stderr, " --pid %d\n", (int)pid);
     rp_pathlist_free(&l);
 }
 

@@ -228,6 +228,11 @@ grep -q '^Requests by process' "$WORK/out" && grep -q '^  pid 101 .* 60 requests
 ok $? "--pid as text: requests by process"
 run --json --dir "$P" --pid 101 --pid 200
 is "$(jq -r '[.processes[].pid] | sort | join(" ")' "$WORK/out")" "101 200" "--pid twice"
+run -j -d "$P" -p 101 -p200
+is "$rc:$(jq -r '[.processes[].pid] | sort | join(" ")' "$WORK/out")" "0:101 200" \
+   "-j, -d and -p are --json, --dir and --pid"
+run -p
+expect 2 "option '-p' needs an argument" "-p without its argument"
 run --json --dir "$P" --pid 102 "$P/helper.103.ring"
 is "$(jq -r '.processes | length' "$WORK/out")" 2 "a ring named twice is reported once"
 run --json --dir "$P" --pid 300

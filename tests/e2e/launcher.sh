@@ -10,10 +10,21 @@ ok $? "reqprof -- CMD runs CMD and exits 0 with it"
 is "$(kv "$out" allocs)" 1300 "CMD's own output is untouched"
 r=$(ls "$dir"/*.ring)
 is "$(jqr '.processes[0].interval_ms' $r)" 50 "-i sets the sampling interval"
-grep -q "reqprof-report --pid" "$WORK/err"
-ok $? "it says how to read the rings"
+grep -qx "    reqprof-report --dir $dir --pid [0-9]*" "$WORK/err"
+ok $? "it says how to read the rings, naming the directory -d gave"
+read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
+(eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
+is "$?:$(jq -r '.processes | length' "$WORK/read.json")" "0:1" \
+   "that command, pasted into a shell without REQPROF_DIR, reads the ring"
 grep -q "1 ring of pid" "$WORK/err"
 ok $? "it counts the rings it wrote"
+
+odd="$WORK/it's a dir"
+reqprof -d "$odd" -- true 2>"$WORK/err"
+read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
+(eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
+is "$?:$(jq -r '.processes | length' "$WORK/read.json")" "0:1" \
+   "a directory with a space and a quote is quoted in that command"
 
 reqprof -q -d "$dir" -- sh -c 'exit 7'
 is $? 7 "CMD's exit status is reqprof's"
