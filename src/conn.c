@@ -51,6 +51,26 @@ RP_HOT_DATA static struct conn *chunks[MAX_CHUNKS];
 static uint64_t conns_accepted;
 static int fd_end;             /* 1 + the highest descriptor given an entry: scans stop there */
 
+/* A bit for each descriptor below TRACKED_FDS whose entry is in use
+ * (kind is not K_NONE), on the hot data page: a call on any other one
+ * (the file nginx sends and closes, the log it writes) is passed over
+ * without a look at its entry, which is on a page of its own. Set before
+ * the entry is, cleared after it is, with atomic OR and AND: threads
+ * share the words. Above TRACKED_FDS every entry is looked at. */
+#define TRACKED_FDS 2048
+RP_HOT_DATA static uint64_t tracked[TRACKED_FDS / 64];
+
+static void set_tracked(int fd, int on)
+{
+    if ((unsigned)fd >= TRACKED_FDS)
+        return;
+    uint64_t bit = 1ull << (fd % 64);
+    if (on)
+        __atomic_fetch_or(&tracked[fd / 64], bit, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_and(&tracked[fd / 64], ~bit, __ATOMIC_RELAXED);
+}
+
 void rp_conn_settings(int detect, int paths)
 {
     route_paths = paths;
@@ -65,12 +85,25 @@ void rp_conn_api_used(void)
     rp_requests_end_http();
 }
 
-static struct conn *lookup(int fd)
+/* fd's entry, whether in use or not; NULL when its chunk is not mapped. */
+static struct conn *slot(int fd)
 {
     if (fd < 0 || fd >= MAX_CHUNKS * CHUNK_FDS)
         return NULL;
     struct conn *chunk = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
     return chunk ? &chunk[fd & (CHUNK_FDS - 1)] : NULL;
+}
+
+/* fd's entry for a socket call: NULL, or one whose kind the caller
+ * checks, as it may be K_NONE above TRACKED_FDS. Inline, as it was
+ * before the bitmap: GCC would keep it out of line, and out of the hot
+ * groups (hot.h), where every socket call would touch its page. */
+static inline __attribute__((always_inline)) struct conn *lookup(int fd)
+{
+    if ((unsigned)fd < TRACKED_FDS
+        && !(__atomic_load_n(&tracked[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1))
+        return NULL;
+    return slot(fd);
 }
 
 /* fd_end, raised to cover fd. */
@@ -87,7 +120,7 @@ static void count_fd(int fd)
  * once: one wins, the other unmaps its own. */
 static struct conn *entry(int fd)
 {
-    struct conn *c = lookup(fd);
+    struct conn *c = slot(fd);
     if (!c && fd >= 0 && fd < MAX_CHUNKS * CHUNK_FDS) {
         void *m = mmap(NULL, CHUNK_FDS * sizeof(struct conn), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -97,10 +130,12 @@ static struct conn *entry(int fd)
         if (!__atomic_compare_exchange_n(&chunks[fd >> CHUNK_BITS], &expect, (struct conn *)m, 0,
                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             munmap(m, CHUNK_FDS * sizeof(struct conn));
-        c = lookup(fd);
+        c = slot(fd);
     }
-    if (c)
+    if (c) {
         count_fd(fd);
+        set_tracked(fd, 1);
+    }
     return c;
 }
 
@@ -310,7 +345,7 @@ RP_HOT_IO static struct rp_req *feed_out(struct conn *c, struct rp_req *q, const
 /* The accepted connection on fd that a read or write (writing) concerns,
  * or NULL: for a descriptor that is not followed, and for an upstream,
  * whose use is dealt with here. */
-static struct conn *client(int fd, int writing)
+static inline __attribute__((always_inline)) struct conn *client(int fd, int writing)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
@@ -380,6 +415,7 @@ RP_HOT_IO void rp_conn_closing(int fd)
     }
     end_all(c, RP_END_CLOSE);
     c->kind = K_NONE;
+    set_tracked(fd, 0);
 }
 
 void rp_conn_closing_range(unsigned first, unsigned last)
