@@ -30,7 +30,10 @@
  * (interpose.c aligns its start); a write of a body, a sendfile, a close,
  * the first group's and the second's; a read, or writing a head, adds the
  * third. Each group's size decides where the pages break: after a change,
- * `nm -nS` shows it, and bench/pagewalks counts what it costs. With
+ * bench/hotcheck shows the functions' pages and lists every call from
+ * the groups to code outside them (GCC may move a helper out of line, off
+ * the groups: each should be a cold path), and bench/pagewalks counts
+ * what the layout costs. With
  * -flto the link order, and so the order within a group, is the
  * compiler's. RP_HOT (GCC's `hot` attribute: .text.hot) marks the rest
  * of what may run often, but not on every request of every server

@@ -30,8 +30,11 @@
 /* The allocation group (hot.h) starts on a page of its own: this object
  * is the first of the link with functions in it (Makefile.am's order),
  * and an alignment stated before any of them aligns its part of the
- * section without padding inside it. */
-__asm__(".section .text.sorted.rp_1_alloc,\"ax\",@progbits\n\t.p2align 12\n\t.previous");
+ * section without padding inside it. rp_hot_start marks where it
+ * starts, and the empty group rp_9_end where the last one ends, for
+ * bench/hotcheck: local symbols, which the library's table keeps. */
+__asm__(".section .text.sorted.rp_1_alloc,\"ax\",@progbits\n\t.p2align 12\nrp_hot_start:\n\t.previous\n"
+        ".section .text.sorted.rp_9_end,\"ax\",@progbits\nrp_hot_end:\n\t.previous");
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
