@@ -58,7 +58,7 @@ static int fd_end;             /* 1 + the highest descriptor given an entry: sca
  * the entry is, cleared after it is, with atomic OR and AND: threads
  * share the words. Above TRACKED_FDS every entry is looked at. */
 #define TRACKED_FDS 2048
-RP_HOT_DATA static uint64_t tracked[TRACKED_FDS / 64];
+RP_HOT_DATA static uint64_t tracked[TRACKED_FDS / 64] __attribute__((aligned(64)));
 
 static void set_tracked(int fd, int on)
 {

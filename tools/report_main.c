@@ -99,6 +99,16 @@ static int parse_pid(const char *s, uint32_t *pid)
     return 0;
 }
 
+/* Whether the option getopt_long just refused was a long one, "--name".
+ * It is argv[optind - 1] once getopt_long has moved past it (optind was
+ * at before the call; operands it skipped over lie in between), and
+ * argv[at] when optind has not moved: a cluster of short options ("-xj")
+ * whose rest is still to be read, and so not a long option. */
+static int is_long(char **argv, int at)
+{
+    return optind > at && strncmp(argv[optind - 1], "--", 2) == 0;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -110,9 +120,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    int c;
+    int c, at;
     opterr = 0; /* our own messages, one line each */
-    while ((c = getopt_long(argc, argv, ":hVjp:d:", longopts, NULL)) != -1) {
+    while ((at = optind, c = getopt_long(argc, argv, ":hVjp:d:", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             o->json = 1;
@@ -134,11 +144,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             printf(PROG " " PACKAGE_VERSION "\n");
             return 0;
         case ':':
-            return usage_error("option '%s' needs an argument", argv[optind - 1]);
+            if (is_long(argv, at))
+                return usage_error("option '%s' needs an argument", argv[optind - 1]);
+            return usage_error("option '-%c' needs an argument", optopt);
         default:
             /* getopt_long sets optopt to the long option's letter when it
              * refuses "--json=1": name what was written instead */
-            if (strncmp(argv[optind - 1], "--", 2) == 0)
+            if (is_long(argv, at))
                 return usage_error("unknown option, or an argument it does not take: '%s'", argv[optind - 1]);
             return usage_error("unknown option '-%c'", optopt);
         }

@@ -158,8 +158,8 @@ static void put_shell_word(FILE *f, const char *s)
 }
 
 /* The command that reads the rings, to be pasted into another shell:
- * it names the ring directory unless it is the default one, as -d or
- * REQPROF_DIR are reqprof's alone. */
+ * it names the ring directory, as -d is reqprof's alone and that shell's
+ * REQPROF_DIR, if any, may differ from this one's. */
 static void tell_rings(const char *dir, pid_t pid)
 {
     struct rp_pathlist l = { 0 };
@@ -169,11 +169,8 @@ static void tell_rings(const char *dir, pid_t pid)
         return;
     }
     fprintf(stderr, "reqprof: %zu ring%s of pid %d and its children in %s; read them with:\n"
-            "    reqprof-report", l.n, l.n == 1 ? "" : "s", (int)pid, dir);
-    if (strcmp(dir, RP_DEFAULT_DIR) != 0) {
-        fputs(" --dir ", stderr);
-        put_shell_word(stderr, dir);
-    }
+            "    reqprof-report --dir ", l.n, l.n == 1 ? "" : "s", (int)pid, dir);
+    put_shell_word(stderr, dir);
     fprintf(stderr, " --pid %d\n", (int)pid);
     rp_pathlist_free(&l);
 }

@@ -233,6 +233,10 @@ is "$rc:$(jq -r '[.processes[].pid] | sort | join(" ")' "$WORK/out")" "0:101 200
    "-j, -d and -p are --json, --dir and --pid"
 run -p
 expect 2 "option '-p' needs an argument" "-p without its argument"
+run -jp
+expect 2 "option '-p' needs an argument" "-p without its argument, after -j in one word"
+run --json -xj
+expect 2 "unknown option '-x'" "an unknown letter in a cluster is the one named"
 run --json --dir "$P" --pid 102 "$P/helper.103.ring"
 is "$(jq -r '.processes | length' "$WORK/out")" 2 "a ring named twice is reported once"
 run --json --dir "$P" --pid 300

@@ -10,21 +10,25 @@ ok $? "reqprof -- CMD runs CMD and exits 0 with it"
 is "$(kv "$out" allocs)" 1300 "CMD's own output is untouched"
 r=$(ls "$dir"/*.ring)
 is "$(jqr '.processes[0].interval_ms' $r)" 50 "-i sets the sampling interval"
-grep -qx "    reqprof-report --dir $dir --pid [0-9]*" "$WORK/err"
+pid=$(jqr '.processes[0].pid' $r)
+grep -qxF "    reqprof-report --dir $dir --pid $pid" "$WORK/err"
 ok $? "it says how to read the rings, naming the directory -d gave"
 read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
 (eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
-is "$?:$(jq -r '.processes | length' "$WORK/read.json")" "0:1" \
+is "$?:$(jq -r '[.processes[].pid] | join(" ")' "$WORK/read.json")" "0:$pid" \
    "that command, pasted into a shell without REQPROF_DIR, reads the ring"
 grep -q "1 ring of pid" "$WORK/err"
 ok $? "it counts the rings it wrote"
 
 odd="$WORK/it's a dir"
 reqprof -d "$odd" -- true 2>"$WORK/err"
+pid=$(jqr '.processes[0].pid' "$odd"/*.ring)
+grep -qxF "    reqprof-report --dir '$WORK/it'\\''s a dir' --pid $pid" "$WORK/err"
+ok $? "a directory with a space and a quote is quoted in that command"
 read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
 (eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
-is "$?:$(jq -r '.processes | length' "$WORK/read.json")" "0:1" \
-   "a directory with a space and a quote is quoted in that command"
+is "$?:$(jq -r '[.processes[].pid] | join(" ")' "$WORK/read.json")" "0:$pid" \
+   "and the quoted command reads that ring"
 
 reqprof -q -d "$dir" -- sh -c 'exit 7'
 is $? 7 "CMD's exit status is reqprof's"
