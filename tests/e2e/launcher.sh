@@ -5,30 +5,32 @@
 unset REQPROF_DIR
 dir="$WORK/launched"
 
+# check_hint RING DIR_WORD WHAT: the launcher's last words in $WORK/err are
+# exactly the command that reads RING, its directory written as DIR_WORD,
+# and that command, pasted into this shell (no REQPROF_DIR), reads it
+check_hint() {
+    local pid read_cmd
+    pid=$(jqr '.processes[0].pid' "$1")
+    grep -qxF "    reqprof-report --dir $2 --pid $pid" "$WORK/err"
+    ok $? "$3: the command that reads the ring is printed"
+    read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
+    (eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
+    is "$?:$(jq -r '[.processes[].pid] | join(" ")' "$WORK/read.json")" "0:$pid" \
+       "$3: that command, pasted into a shell without REQPROF_DIR, reads the ring"
+}
+
 out=$(reqprof -d "$dir" -i 50 -- "$PROGS/known_allocs" 100 2>"$WORK/err")
 ok $? "reqprof -- CMD runs CMD and exits 0 with it"
 is "$(kv "$out" allocs)" 1300 "CMD's own output is untouched"
 r=$(ls "$dir"/*.ring)
 is "$(jqr '.processes[0].interval_ms' $r)" 50 "-i sets the sampling interval"
-pid=$(jqr '.processes[0].pid' $r)
-grep -qxF "    reqprof-report --dir $dir --pid $pid" "$WORK/err"
-ok $? "it says how to read the rings, naming the directory -d gave"
-read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
-(eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
-is "$?:$(jq -r '[.processes[].pid] | join(" ")' "$WORK/read.json")" "0:$pid" \
-   "that command, pasted into a shell without REQPROF_DIR, reads the ring"
+check_hint "$r" "$dir" "with -d"
 grep -q "1 ring of pid" "$WORK/err"
 ok $? "it counts the rings it wrote"
 
 odd="$WORK/it's a dir"
 reqprof -d "$odd" -- true 2>"$WORK/err"
-pid=$(jqr '.processes[0].pid' "$odd"/*.ring)
-grep -qxF "    reqprof-report --dir '$WORK/it'\\''s a dir' --pid $pid" "$WORK/err"
-ok $? "a directory with a space and a quote is quoted in that command"
-read_cmd=$(sed -n 's/^    reqprof-report //p' "$WORK/err")
-(eval "reqprof-report -j $read_cmd") >"$WORK/read.json" 2>"$WORK/read.err"
-is "$?:$(jq -r '[.processes[].pid] | join(" ")' "$WORK/read.json")" "0:$pid" \
-   "and the quoted command reads that ring"
+check_hint "$odd"/*.ring "'$WORK/it'\\''s a dir'" "a directory with a space and a quote, quoted"
 
 reqprof -q -d "$dir" -- sh -c 'exit 7'
 is $? 7 "CMD's exit status is reqprof's"
