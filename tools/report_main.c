@@ -61,7 +61,7 @@ static void usage(FILE *f)
         "Report what reqprof recorded: allocations, live heap, size classes, RSS,\n"
         "requests and routes of each profiled process, and all of them merged.\n"
         "\n"
-        "  PATH        a ring file, or a directory of them (its *.ring files)\n"
+        "  PATH           a ring file, or a directory of them (its *.ring files)\n"
         "  -p, --pid PID  the rings of process PID and of its descendants (nginx's\n"
         "                 master and workers); may be given more than once\n"
         "  -d, --dir DIR  where --pid and the default look (default: $REQPROF_DIR,\n"
