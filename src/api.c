@@ -37,11 +37,12 @@ static void make_key(void)
 /* Whether reqprof runs, starting it if this is its first call. */
 static int running(void)
 {
-    if (rp_self()->busy)
+    struct rp_thread *me = rp_self();
+    if (me->busy)
         return 0;
-    rp_self()->busy = 1;
+    me->busy = 1;
     struct rp_ring *r = rp_active_ring();
-    rp_self()->busy = 0;
+    me->busy = 0;
     return r != NULL;
 }
 

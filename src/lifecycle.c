@@ -180,10 +180,11 @@ static int busy_at_fork;
 static void before_fork(void)
 {
     struct rp_totals t;
-    busy_at_fork = rp_self()->busy;
+    struct rp_thread *me = rp_self();
+    busy_at_fork = me->busy;
     if (!rp_current_ring())
         return;
-    rp_self()->busy = 1;
+    me->busy = 1;
     /* fork may be called from a signal handler that interrupted malloc:
      * the allocator is not asked (its locks) */
     sample_now(RP_HEAP_REPEAT);
@@ -253,8 +254,9 @@ pid_t _Fork(void)
         __atomic_store_n(&state, OFF, __ATOMIC_RELEASE);
         next_sample_ns = UINT64_MAX;
         rp_conn_settings(0, 0);
-        rp_self()->shard = NULL;
-        rp_self()->req = NULL;
+        struct rp_thread *me = rp_self();
+        me->shard = NULL;
+        me->req = NULL;
     }
     return pid;
 }
@@ -264,12 +266,13 @@ static void reqprof_start(void)
 {
     rp_clock_init();
     next_Fork = (pid_t (*)(void))dlsym(RTLD_NEXT, "_Fork");
-    rp_self()->busy = 1;
+    struct rp_thread *me = rp_self();
+    me->busy = 1;
     if (rp_active_ring()) {
         pthread_atfork(before_fork, after_fork_parent, after_fork_child);
         sample_now(heap_stats());
     }
-    rp_self()->busy = 0;
+    me->busy = 0;
 }
 
 /* Marks the ring as ended by exit, or removes it if it holds nothing. */
@@ -288,13 +291,14 @@ static void reqprof_exit(void)
     /* a vfork()ed child or a _Fork() child shares or copied the parent's ring */
     if (!r || r->hdr->pid != (uint32_t)getpid())
         return;
-    int busy = rp_self()->busy;
-    rp_self()->busy = 1;
+    struct rp_thread *me = rp_self();
+    int busy = me->busy;
+    me->busy = 1;
     rp_conn_settings(0, 0);   /* what runs after us (other destructors) opens no request */
     rp_requests_at_exit();
     final_sample();
     mark_exited(r);
-    rp_self()->busy = busy;
+    me->busy = busy;
 }
 
 /* A process that leaves through _exit() (shells do) runs no destructor,
