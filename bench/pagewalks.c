@@ -1,7 +1,7 @@
 /* pagewalks: page walks in a valgrind lackey trace, for bench/pagewalks.
  *
  *   valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes --log-fd=9 CMD 9>&1 |
- *       pagewalks [--pages FILE]
+ *       pagewalks [--lines] [--pages FILE]
  *
  * On a machine whose kernel flushes the TLB on every system call (page-table
  * isolation on a CPU without PCID) a program pays one page walk for every
@@ -10,6 +10,13 @@
  * calls. The figure is the sum over windows of the distinct pages touched in
  * each, counting both pages of an access or instruction that straddles a
  * page boundary.
+ *
+ * With --lines the unit is a 64-byte cache line instead of a page: the sum
+ * over windows of the distinct lines touched. Where system calls leave the
+ * TLB alone, what a program pays again after each one is the lines the
+ * kernel's own work pushed out of the caches; this counts the lines it
+ * would fetch if every window began with them all gone, a bound and a
+ * measure of its footprint, as the page count is of its page walks.
  *
  * Which lines count:
  *   "I  ADDR,SIZE", " L ADDR,SIZE", " S ADDR,SIZE", " M ADDR,SIZE"
@@ -31,12 +38,13 @@
  * does not fork a second live process.
  *
  * Prints one line on stdout:
- *   windows=W pagewalks=P accesses=A skipped=S
+ *   windows=W pagewalks=P accesses=A skipped=S    (with --lines: lines=P)
  * W the system calls that end a window, P the sum over windows of distinct
- * pages, A the access lines, S the access lines that did not parse. With
- * --pages FILE it also writes, per page touched, "ADDRESS WINDOWS" (hex page
- * address, number of windows it was touched in), sorted by address: the sum
- * of the second column is P, and bench/pagewalks attributes it to mappings.
+ * pages (lines), A the access lines, S the access lines that did not parse.
+ * With --pages FILE it also writes, per page (line) touched, "ADDRESS
+ * WINDOWS" (its hex address, number of windows it was touched in), sorted
+ * by address: the sum of the second column is P, and bench/pagewalks
+ * attributes it to mappings.
  *
  * Exit status: 0, or 1 on a read or write error, 2 on bad usage.
  */
@@ -47,6 +55,7 @@
 #include <string.h>
 
 #define PAGE_SHIFT 12
+#define LINE_SHIFT 6
 #define LINE_BUF 4096
 #define MAX_ACCESS 4096  /* larger sizes are taken as malformed: lackey's are at most a few hundred */
 
@@ -136,7 +145,8 @@ static void table_clear(struct table *t)
 
 static struct table window, all;
 static int want_pages;
-static uint64_t windows, pagewalks, accesses, skipped;
+static unsigned unit_shift = PAGE_SHIFT;  /* LINE_SHIFT with --lines */
+static uint64_t windows, touched, accesses, skipped;  /* touched: the sum over windows of distinct units */
 
 static void touch(uint64_t page)
 {
@@ -144,9 +154,11 @@ static void touch(uint64_t page)
     table_add(&window, page, &added);
     if (!added)
         return;
-    pagewalks++;
-    if (want_pages)
-        all.count[table_add(&all, page, &added)]++;
+    touched++;
+    if (want_pages) {
+        size_t h = table_add(&all, page, &added);  /* may grow the table: count is read after */
+        all.count[h]++;
+    }
 }
 
 /* "ADDR,SIZE" after the kind letter: the pages of bytes ADDR .. ADDR+SIZE-1 */
@@ -166,7 +178,7 @@ static void access_line(const char *s)
         return;
     }
     accesses++;
-    uint64_t first = addr >> PAGE_SHIFT, last = (addr + size - 1) >> PAGE_SHIFT;
+    uint64_t first = addr >> unit_shift, last = (addr + size - 1) >> unit_shift;
     for (uint64_t p = first; p <= last && p >= first; p++)  /* p >= first: no wrap at the top */
         touch(p);
 }
@@ -214,7 +226,7 @@ static int write_pages(const char *path)
         }
     qsort(pairs, n, 2 * sizeof *pairs, by_page);
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%llx %llu\n", (unsigned long long)(pairs[2 * i] << PAGE_SHIFT),
+        fprintf(f, "%llx %llu\n", (unsigned long long)(pairs[2 * i] << unit_shift),
                 (unsigned long long)pairs[2 * i + 1]);
     free(pairs);
     if (ferror(f) | fclose(f)) {
@@ -227,10 +239,17 @@ static int write_pages(const char *path)
 int main(int argc, char **argv)
 {
     const char *pages_path = NULL;
-    if (argc == 3 && strcmp(argv[1], "--pages") == 0)
-        pages_path = argv[2];
-    else if (argc != 1) {
-        fprintf(stderr, "usage: pagewalks [--pages FILE] < LACKEY_TRACE\n");
+    int i = 1;
+    if (i < argc && strcmp(argv[i], "--lines") == 0) {
+        unit_shift = LINE_SHIFT;
+        i++;
+    }
+    if (i + 1 < argc && strcmp(argv[i], "--pages") == 0) {
+        pages_path = argv[i + 1];
+        i += 2;
+    }
+    if (i != argc) {
+        fprintf(stderr, "usage: pagewalks [--lines] [--pages FILE] < LACKEY_TRACE\n");
         return 2;
     }
     want_pages = pages_path != NULL;
@@ -261,8 +280,9 @@ int main(int argc, char **argv)
     }
     if (pages_path && write_pages(pages_path) != 0)
         return 1;
-    printf("windows=%llu pagewalks=%llu accesses=%llu skipped=%llu\n",
-           (unsigned long long)windows, (unsigned long long)pagewalks,
+    printf("windows=%llu %s=%llu accesses=%llu skipped=%llu\n",
+           (unsigned long long)windows, unit_shift == LINE_SHIFT ? "lines" : "pagewalks",
+           (unsigned long long)touched,
            (unsigned long long)accesses, (unsigned long long)skipped);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "pagewalks: cannot write standard output\n");
