@@ -10,6 +10,10 @@
  * call the server makes, so how many distinct pages that code and its data
  * touch costs as much as its instructions do (bench/pagewalks counts the
  * page walks of an nginx request under valgrind; the README has figures).
+ * Where the TLB survives system calls (PCIDs, or no PTI) the walks go, and
+ * what a request touches costs in cache lines instead: those the kernel's
+ * work pushed out come back one by one (bench/pagewalks --lines counts
+ * them; the README has what they and the instructions come to there).
  *
  * The functions of the paths every request takes are kept together, in
  * four groups that follow each other in the order of their names (GNU
