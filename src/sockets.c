@@ -51,6 +51,7 @@ struct next_sockets {
     int (*shutdown)(int, int);
     int (*epoll_wait)(int, struct epoll_event *, int, int);
     int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+    int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
     int (*poll)(struct pollfd *, nfds_t, int);
     int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
     int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
@@ -304,6 +305,21 @@ RP_HOT_IO EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int 
 {
     event_loop_waits();
     return NEXT(epoll_pwait)(epfd, ev, max, timeout, mask);
+}
+
+/* Not in the IO group (hot.h): nginx and most event loops wait with
+ * epoll_wait, and the group's pages are theirs. A libc too old to have it
+ * (before glibc 2.35) gives its caller what a kernel without it would. */
+RP_HOT EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct timespec *timeout,
+                               const sigset_t *mask)
+{
+    event_loop_waits();
+    __typeof__(next.epoll_pwait2) real = NEXT(epoll_pwait2);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real(epfd, ev, max, timeout, mask);
 }
 
 RP_HOT_IO EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)

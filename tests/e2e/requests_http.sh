@@ -30,13 +30,14 @@ drive() {
     is "$rc $(kv "$DRIVEN" responses)" "0 $want" "http_client $opts $*: $want responses"
 }
 
-# The test of one server: the requests below, then its report.
+# The test of one server (SERVER [NAME]: NAME, the server's by default,
+# prefixes the checks): the requests below, then its report.
 exact_server() {
-    local srv=$1
-    CHECK_PREFIX="$srv: "
+    local srv=$1 name=${2:-$1}
+    CHECK_PREFIX="$name: "
     rm -f "$REQPROF_DIR"/*.ring
     start_server "$srv"
-    ok $? "$srv starts under reqprof"
+    ok $? "$name starts under reqprof"
     drive 120 "-c 4 -n 5" "GET /keep" "GET /free" "GET /chunked" "HEAD /free" "GET /nope?x=1" "GET /hello"
     drive 18 "-c 2 -n 3 -p" "GET /keep?x=1" "GET /keep" "GET /keep"
     drive 12 "-c 2 -n 2 -p" "GET /hello" "GET /nope" "GET /hello"
@@ -44,27 +45,27 @@ exact_server() {
     drive 4 "-c 2 -n 2 -s -k -b 999" "POST /upload"
     drive 9 "-c 3 -n 3" "GET /upstream"
     drive 3 "-n 3 -x" "GET /foreign"
-    is "$(kv "$DRIVEN" closed)" 1 "$srv: Connection: close is honoured"
+    is "$(kv "$DRIVEN" closed)" 1 "$name: Connection: close is honoured"
     drive 0 "-g 3"
-    is "$(kv "$DRIVEN" closed)" 3 "$srv: the 3 connections that are not HTTP are closed"
+    is "$(kv "$DRIVEN" closed)" 3 "$name: the 3 connections that are not HTTP are closed"
     stop_server
-    is $? 0 "$srv exits 0 on SIGTERM"
+    is $? 0 "$name exits 0 on SIGTERM"
     report $(rings)
 
     # 170 requests on 4+2+2+4+3+1 = 16 connections. 28 connections were
     # accepted: those 16, the 3 garbage ones, and the 9 that /upstream made
     # to the echo port, whose bytes are not HTTP either.
-    is "$(rq '.processes | length')" 1 "$srv: one process"
-    is "$(rq '[.routes[].requests] | add')" 170 "$srv: 170 requests over the routes, each counted once"
+    is "$(rq '.processes | length')" 1 "$name: one process"
+    is "$(rq '[.routes[].requests] | add')" 170 "$name: 170 requests over the routes, each counted once"
     is "$(rq '.requests | [.begun, .ended, .records_written, .records_kept] | join(" ")')" "170 170 170 170" \
-       "$srv: begun, ended, records written and kept"
+       "$name: begun, ended, records written and kept"
     is "$(rq '.requests | [.nested, .unmatched, .lost, .other_route] | join(" ")')" "0 0 0 0" \
-       "$srv: nothing nested, unmatched, lost or out of route slots"
-    is "$(rq '.requests.http_conns')" 28 "$srv: 28 connections accepted (16 HTTP, 3 garbage, 9 upstream echo)"
-    is "$(rq '.requests.http_not_http')" 12 "$srv: the garbage and upstream echo connections are not HTTP"
+       "$name: nothing nested, unmatched, lost or out of route slots"
+    is "$(rq '.requests.http_conns')" 28 "$name: 28 connections accepted (16 HTTP, 3 garbage, 9 upstream echo)"
+    is "$(rq '.requests.http_not_http')" 12 "$name: the garbage and upstream echo connections are not HTTP"
     is "$(rq '[.routes[].route] | sort | join(",")')" \
        "GET /chunked,GET /foreign,GET /free,GET /hello,GET /keep,GET /nope,GET /upstream,HEAD /free,POST /upload" \
-       "$srv: exactly the routes sent (queries stripped; no route from a body, none for the upstream)"
+       "$name: exactly the routes sent (queries stripped; no route from a body, none for the upstream)"
 
     # GET /keep: 20 plain + 18 pipelined; sums only (see the top)
     check_route "GET /keep" requests=38 allocs=152 frees=114 bytes_alloc=52288 bytes_freed=47728 \
@@ -79,33 +80,42 @@ exact_server() {
         left_sum=0
     check_route "GET /foreign" requests=3 allocs=0 frees=3 foreign_frees=3 foreign_bytes=360 bytes_freed=360
     is "$(rq '[.routes[] | select(.route != "GET /foreign") | .foreign_frees] | add')" 0 \
-       "$srv: no other route frees a block it did not allocate"
+       "$name: no other route frees a block it did not allocate"
     check_route "GET /hello" requests=28 allocs=0 frees=0
     check_route "GET /nope" requests=24 allocs=0 frees=0
 
     # Each request of the routes never pipelined, one by one.
     is "$(records '[.[] | select(.route == "GET /free" or .route == "HEAD /free") | [.allocs, .frees, .peak_bytes, .left_bytes]] | unique')" \
-       "[[3,3,2576,0]]" "$srv: every /free request: 3 allocs, 3 frees, peak 2576, nothing left"
+       "[[3,3,2576,0]]" "$name: every /free request: 3 allocs, 3 frees, peak 2576, nothing left"
     is "$(records '[.[] | select(.route == "POST /upload") | [.allocs, .bytes_alloc, .peak_bytes, .left_bytes]] | unique')" \
-       "[[2,4144,4144,0]]" "$srv: every upload, body in pieces: its buffer and its digest, nothing left"
+       "[[2,4144,4144,0]]" "$name: every upload, body in pieces: its buffer and its digest, nothing left"
     is "$(records '[.[] | select(.route == "GET /upstream") | [.allocs, .bytes_alloc, .peak_bytes, .left_bytes]] | unique')" \
-       "[[2,656,656,0]]" "$srv: every /upstream request is charged its allocation after the upstream answered"
+       "[[2,656,656,0]]" "$name: every /upstream request is charged its allocation after the upstream answered"
     is "$(records '[.[] | select(.route == "GET /foreign") | [.frees, .foreign_frees, .foreign_bytes]] | unique')" \
-       "[[1,1,120]]" "$srv: every /foreign request frees one block another request allocated"
+       "[[1,1,120]]" "$name: every /foreign request frees one block another request allocated"
     is "$(records '[.[] | select(.route == "GET /foreign")] | last | .end_reason')" close \
-       "$srv: the request answered with Connection: close ends at the close"
-    is "$(records '[.[] | select(.route == "GET /nope") | .status] | unique | join(",")')" 404 "$srv: 404s recorded"
-    is "$(records '[.[] | select(.route != "GET /nope") | .status] | unique | join(",")')" 200 "$srv: 200s recorded"
-    is "$(records '[.[].source] | unique | join(",")')" http "$srv: every record is from the HTTP detector"
-    is "$(records '[.[] | select(.no_response or .approx)] | length')" 0 "$srv: every request saw its response"
+       "$name: the request answered with Connection: close ends at the close"
+    is "$(records '[.[] | select(.route == "GET /nope") | .status] | unique | join(",")')" 404 "$name: 404s recorded"
+    is "$(records '[.[] | select(.route != "GET /nope") | .status] | unique | join(",")')" 200 "$name: 200s recorded"
+    is "$(records '[.[].source] | unique | join(",")')" http "$name: every record is from the HTTP detector"
+    is "$(records '[.[] | select(.no_response or .approx)] | length')" 0 "$name: every request saw its response"
     # 2 of each 3 pipelined requests end when the next response starts:
     # 2 connections x 3 rounds x 2 for /keep, 2 x 2 x 2 for /hello /nope
-    is "$(records '[.[] | select(.end_reason == "pipelined")] | length')" 20 "$srv: 20 requests ended by the next pipelined response"
-    is "$(records '[.[].conn] | unique | length')" 16 "$srv: requests on 16 connections"
+    is "$(records '[.[] | select(.end_reason == "pipelined")] | length')" 20 "$name: 20 requests ended by the next pipelined response"
+    is "$(records '[.[].conn] | unique | length')" 16 "$name: requests on 16 connections"
+    if [ "$srv" = http_epoll ]; then
+        # the loop waits before it reads a connection again, and the wait
+        # ends the requests it answered; a blocking server's next read does
+        is "$(records '[.[] | select(.end_reason == "read")] | length')" 0 \
+           "$name: every answered request ends when the loop waits, none at its connection's next read"
+    fi
 }
 
 exact_server http_threaded
 exact_server http_epoll
+# an event loop that waits with epoll_pwait2: its answered requests end
+# there as at epoll_wait, and what it does between them is no request's
+HTTP_EPOLL_WAIT=pwait2 exact_server http_epoll "http_epoll with epoll_pwait2"
 
 # REQPROF_PATHS=0: the route is the method alone.
 CHECK_PREFIX="REQPROF_PATHS=0: "

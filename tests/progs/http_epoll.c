@@ -17,6 +17,8 @@
  * client's input is not read. SIGTERM or SIGINT (a signalfd in the loop)
  * or GET /quit end the loop, and the process exits with status 0.
  * Connection state is static: no allocation outside the routes.
+ * HTTP_EPOLL_WAIT=pwait2 in the environment makes the loop wait with
+ * epoll_pwait2 instead of epoll_wait.
  */
 #include "http_serve.h"
 #include <arpa/inet.h>
@@ -329,11 +331,13 @@ int main(int argc, char **argv)
     watch(EPOLL_CTL_ADD, sfd, EPOLLIN, K_SIGNAL, 0);
     say_port(port);
 
+    const char *wait_with = getenv("HTTP_EPOLL_WAIT");
+    int pwait2 = wait_with && strcmp(wait_with, "pwait2") == 0;
     struct epoll_event evs[64];
     while (running) {
-        int n = epoll_wait(ep, evs, 64, -1);
+        int n = pwait2 ? epoll_pwait2(ep, evs, 64, NULL, NULL) : epoll_wait(ep, evs, 64, -1);
         if (n < 0 && errno != EINTR) {
-            perror("http_epoll: epoll_wait");
+            perror(pwait2 ? "http_epoll: epoll_pwait2" : "http_epoll: epoll_wait");
             return 1;
         }
         for (int j = 0; j < n; j++) {
