@@ -176,13 +176,20 @@ static void link_successor(struct conn *c, struct rp_req *q)
     q->next_id = n->id;
 }
 
+/* The head request q goes without a complete response, unless its
+ * response is one that ends with the connection, complete at its close. */
+static void flag_if_unanswered(struct conn *c, struct rp_req *q)
+{
+    if (!c->head_done && !rp_http_until_close(&c->out))
+        q->flags |= RP_REQ_NO_RESPONSE;
+}
+
 RP_HOT_HEAD static void pop(struct conn *c, enum rp_req_end why)
 {
     struct queued *e = &c->queue[c->qhead];
     struct rp_req *q = valid(e);
-    if (q) {   /* a response that ends with the connection is complete at its close */
-        if (!c->head_done && !rp_http_until_close(&c->out))
-            q->flags |= RP_REQ_NO_RESPONSE;
+    if (q) {
+        flag_if_unanswered(c, q);
         rp_req_end(q, e->id, why);
     }
     advance(c);
@@ -239,7 +246,7 @@ void rp_conn_connected(int fd)
 RP_HOT_HEAD static void upstream_used(struct conn *c, int writing)
 {
     struct rp_req *owner = valid(&c->owner), *q = current();
-    if (writing && q && (!owner || owner->answered))
+    if (writing && q && (!owner || owner->finished))
         c->owner = (struct queued){ q, q->id };
     if ((owner = valid(&c->owner)))
         rp_req_switch(owner);
@@ -312,7 +319,7 @@ static struct rp_req *response_event(struct conn *c, struct rp_req *q, enum rp_h
         if (!q)
             break;
         c->head_done = 1;
-        q->answered = 1;
+        q->finished = 1;
         link_successor(c, q);
         break;
     default:
@@ -398,17 +405,25 @@ RP_HOT_IO void rp_conn_sent_file(int fd, ssize_t n)
     rp_req_switch(q);
 }
 
-/* An answered request whose connection the thread closes ends at the
- * thread's next turn, not now: servers free a connection's memory after
- * close() (nginx destroys the connection's pool), and that is the
- * request's clean-up. Its record says when the connection closed. */
+/* The request a connection's thread serves when it closes it ends at the
+ * thread's next turn, not now, answered or not (the client went away, and
+ * the server gives up on the request): servers free a connection's memory
+ * after close() (nginx destroys the connection's pool), and that is the
+ * request's clean-up. Its record says when the connection closed.
+ * Closing an upstream is its owner's work, as using it is: nginx closes
+ * a proxied request's upstream first when it gives the request up, and
+ * then frees the request's memory. */
 RP_HOT_IO void rp_conn_closing(int fd)
 {
     struct conn *c = lookup(fd);
     if (!c || c->kind == K_NONE)
         return;
+    if (c->kind == K_UPSTREAM)
+        upstream_used(c, 0);
     struct rp_req *q = head(c);
-    if (q && c->head_done && rp_self()->req == q) {
+    if (q && rp_self()->req == q) {
+        flag_if_unanswered(c, q);
+        q->finished = 1;
         q->closed_ns = rp_req_now_ns();
         q->fd = -1;
         advance(c);

@@ -50,7 +50,7 @@ RP_HOT_DATA static uint32_t routes_epoch = 1;
 
 /* ---- the hot path's part -------------------------------------------------- */
 
-/* The request that takes a call charged to an answered request: the
+/* The request that takes a call charged to a finished request: the
  * next one pipelined on its connection, or none. */
 static struct rp_req *successor(const struct rp_req *q)
 {
@@ -154,9 +154,9 @@ RP_HOT_HEAD static __attribute__((noinline)) void switch_request(struct rp_threa
     me->req = t->gap_from = to ? to : t->serves_http ? &rp_limbo : NULL;
     t->gap_from_id = to ? to->id : 0;
     t->gap_n = 0;
-    /* an answered request is over once its thread moves on: to waiting,
+    /* a finished request is over once its thread moves on: to waiting,
      * or to another request's socket call (its clean-up came before) */
-    if (from != to && from_open && from != &rp_limbo && from->answered)
+    if (from != to && from_open && from != &rp_limbo && from->finished)
         rp_req_end(from, from_id, from->closed_ns ? RP_END_CLOSE : RP_END_IDLE);
 }
 
@@ -189,7 +189,7 @@ RP_HOT_ALLOC void rp_req_alloc(struct rp_req_thread *t, struct rp_req *q, const 
     }
     if (q->state != RP_REQ_OPEN)
         return;
-    if (q->answered) {
+    if (q->finished) {
         if ((q = successor(q)))
             charge_alloc(q, p, cls, usable);
         return;
@@ -198,7 +198,7 @@ RP_HOT_ALLOC void rp_req_alloc(struct rp_req_thread *t, struct rp_req *q, const 
     charge_alloc(q, p, cls, usable);   /* last, so that nothing need be kept across it */
 }
 
-/* A free of a block that is not q's own, q answered: its successor's, if
+/* A free of a block that is not q's own, q finished: its successor's, if
  * it has one (pipelining), else q's. Out of line, and out of the
  * allocation group: rare, and rp_req_free stays small without it. */
 static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const void *p, size_t usable)
@@ -210,7 +210,7 @@ static __attribute__((noinline)) void free_after_answer(struct rp_req *q, const 
         charge_free(q, usable, 0);
 }
 
-/* An answered request keeps the frees of its own blocks (its clean-up);
+/* A finished request keeps the frees of its own blocks (its clean-up);
  * other frees go to its successor, when there is one. */
 RP_HOT_ALLOC void rp_req_free(struct rp_req_thread *t, struct rp_req *q, const void *p, size_t usable)
 {
@@ -219,7 +219,7 @@ RP_HOT_ALLOC void rp_req_free(struct rp_req_thread *t, struct rp_req *q, const v
     if (q == &rp_limbo || q->state != RP_REQ_OPEN)   /* limbo's own page is not touched */
         return;
     int own = rp_owners_remove(&q->owned, p);
-    if (!own && q->answered)
+    if (!own && q->finished)
         free_after_answer(q, p, usable);
     else
         charge_free(q, usable, own);

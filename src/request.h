@@ -11,10 +11,11 @@
  * bounded (RP_OWNER_SLOTS); past 3/4 full it stops taking blocks and the
  * request is flagged approximate.
  *
- * An HTTP request whose response is complete but which has not ended yet
- * (conn.h says why it ends late) is charged the frees of its own blocks,
- * its clean-up, but not new allocations: those are the server getting
- * ready for the next turn (nginx allocates the next read buffer there).
+ * An HTTP request that is finished (its response is complete, or its
+ * connection was closed without one) but has not ended yet (conn.h says
+ * why it ends late) is charged the frees of its own blocks, its clean-up,
+ * but not new allocations: those are the server getting ready for the
+ * next turn (nginx allocates the next read buffer there).
  * When a pipelined request waits behind it on the connection, the server
  * is working on that one: it takes the allocations and the other frees.
  *
@@ -41,7 +42,8 @@ struct rp_req {
     uint32_t tid;
     uint16_t source, status, flags;
     uint8_t  is_head;         /* HTTP: a HEAD request, whose response has no body */
-    uint8_t  answered;        /* HTTP: its response is complete (see above) */
+    uint8_t  finished;        /* HTTP: its response is complete, or its connection closed
+                               * without one: what is left is its clean-up (see above) */
     uint8_t  route_len;       /* strlen(route) */
     int      fd;              /* HTTP: the connection, else -1 */
     uint64_t conn;            /* HTTP: the connection's number */

@@ -117,6 +117,29 @@ exact_server http_epoll
 # there as at epoll_wait, and what it does between them is no request's
 HTTP_EPOLL_WAIT=pwait2 exact_server http_epoll "http_epoll with epoll_pwait2"
 
+# A client that gives up in the middle of a request: the server reads its
+# head (the request begins, its buffer is allocated) and half its body,
+# then the end of the connection, and closes it and frees the buffer:
+# http_threaded before the close, http_epoll after it, as nginx frees a
+# connection's pool. Either way the free is the request's clean-up, and the
+# request, unanswered, ends at the close having left nothing live.
+gave_up() {
+    local srv=$1
+    CHECK_PREFIX="$srv, a client that gives up: "
+    rm -f "$REQPROF_DIR"/*.ring
+    start_server "$srv"
+    ok $? "$srv starts (a client that gives up)"
+    drive 2 "-c 2 -n 1 -a -b 2000" "POST /upload"
+    stop_server
+    report $(rings)
+    is "$(records '[.[] | select(.no_response)] | length')" 2 \
+       "$srv: the 2 requests given up on are recorded, unanswered"
+    is "$(records '[.[] | select(.no_response) | [.end_reason, .allocs, .frees, .left_bytes]] | unique')" \
+       '[["close",1,1,0]]' "$srv: each ends at the close, charged its buffer and the buffer's free"
+}
+gave_up http_threaded
+gave_up http_epoll
+
 # REQPROF_PATHS=0: the route is the method alone.
 CHECK_PREFIX="REQPROF_PATHS=0: "
 rm -f "$REQPROF_DIR"/*.ring

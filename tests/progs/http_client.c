@@ -16,6 +16,8 @@
  *     -g N  also N connections that send 64 bytes that are not HTTP (a TLS
  *           ClientHello's first bytes, then pseudo-random ones) and expect
  *           to be closed
+ *     -a    give up: after the rounds, each connection sends the first
+ *           REQUEST's head and half its body, and is closed unanswered
  *
  * Without -p, a round sends request i on every connection, then reads
  * request i's response on every connection, so a server sees several
@@ -52,7 +54,7 @@ struct reader {
 
 static struct reader conns[MAX_CONNS];
 static unsigned port;
-static int body_len = 200, chunked_body, split, pipelined, close_last;
+static int body_len = 200, chunked_body, split, pipelined, close_last, give_up;
 static long responses, bad, closed;
 
 /* Tally of responses by route and status. */
@@ -162,6 +164,17 @@ static void send_request(int fd, const char *req, int last)
         if (send_all(fd, text + cuts[i], cuts[i + 1] - cuts[i]) < 0)
             bad++;
     }
+}
+
+/* -a: the head of req and half its body, then a pause for the server to
+ * read them; the caller closes the connection. */
+static void give_up_on(int fd, const char *req)
+{
+    char text[16384];
+    size_t head, n = build(text, sizeof text, req, 0, &head);
+    if (send_all(fd, text, head + (n - head) / 2) < 0)
+        bad++;
+    pause_ms(50);
 }
 
 /* Fills the reader: -1 at EOF or error (timeout included). */
@@ -306,7 +319,7 @@ static void garbage(int n)
 int main(int argc, char **argv)
 {
     int nconns = 1, rounds = 1, ngarbage = 0, opt;
-    while ((opt = getopt(argc, argv, "c:n:psb:kxg:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:n:psb:kxg:a")) != -1) {
         switch (opt) {
         case 'c': nconns = atoi(optarg); break;
         case 'n': rounds = atoi(optarg); break;
@@ -316,6 +329,7 @@ int main(int argc, char **argv)
         case 'k': chunked_body = 1; break;
         case 'x': close_last = 1; break;
         case 'g': ngarbage = atoi(optarg); break;
+        case 'a': give_up = 1; break;
         default: goto usage;
         }
     }
@@ -355,6 +369,8 @@ int main(int argc, char **argv)
         for (int c = 0; c < nconns; c++) {
             if (close_last && rounds)
                 expect_close(&conns[c]);
+            else if (give_up)
+                give_up_on(conns[c].fd, reqs[0]);
             close(conns[c].fd);
         }
     }
@@ -365,7 +381,7 @@ int main(int argc, char **argv)
         printf("%s %d %ld\n", tally[i].route, tally[i].status, tally[i].n);
     return bad ? 1 : 0;
 usage:
-    fprintf(stderr, "usage: http_client [-c CONNS] [-n ROUNDS] [-p] [-s] [-b BODY] [-k] [-x] [-g GARBAGE]"
+    fprintf(stderr, "usage: http_client [-c CONNS] [-n ROUNDS] [-p] [-s] [-b BODY] [-k] [-x] [-g GARBAGE] [-a]"
                     " PORT [\"METHOD /path\"...]\n");
     return 2;
 }

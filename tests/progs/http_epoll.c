@@ -87,14 +87,16 @@ static int listen_on(unsigned port, unsigned *bound)
     return fd;
 }
 
+/* Closes first and frees after, as nginx does with a connection's pool:
+ * a request given up on is charged its clean-up all the same. */
 static void close_client(struct client *cl)
 {
-    free(cl->c.upload);       /* a client that left in the middle of a request */
-    free(cl->c.upstream_ctx);
     if (cl->up_fd >= 0)
         close(cl->up_fd);
     close(cl->fd);
     cl->fd = -1;
+    free(cl->c.upload);       /* a client that left in the middle of a request */
+    free(cl->c.upstream_ctx);
 }
 
 /* Which events the client waits for: its input, unless /upstream is
